@@ -1,0 +1,198 @@
+/**
+ * kimaging: the command line. Commands are a table; each parses its own flags, talks to the
+ * service through a Client (daemon or --local) and maps the answer to an exit code:
+ * 0 done, 1 refused (the server's message), 2 usage error, 3 daemon unreachable.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runDaemon } from '../server/daemon.ts';
+import { VERSION } from '../version.ts';
+import { createClient, UnreachableError, type Answer, type Client } from './client.ts';
+import { formatFromPath, writeImages, type OutImage } from './output.ts';
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+class UsageError extends Error {}
+class RefusedError extends Error {}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+const GLOBAL_OPTIONS = {
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  local: { type: 'boolean' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const IMAGE_OPTIONS = {
+  n: { type: 'string', short: 'n' },
+  size: { type: 'string' },
+  seed: { type: 'string' },
+  model: { type: 'string', short: 'm' },
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+interface Command {
+  usage: string;
+  options?: ParseArgsConfig['options'];
+  /** Runs with a client; `serve` has none and runs the daemon instead. */
+  run(args: { positionals: string[]; flags: Flags; client: Client; print: (line: string) => void }): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  generate: {
+    usage: 'kimaging generate PROMPT [-n N] [--size WxH] [--seed S] [--model M] [--format png|webp|jpeg] [-o FILE|DIR] [--json]',
+    options: IMAGE_OPTIONS,
+    async run({ positionals, flags, client, print }) {
+      const prompt = requirePrompt(positionals);
+      await generateImages(client, '/v1/generate', { prompt, ...imageFields(flags) }, flags, print);
+    },
+  },
+  edit: {
+    usage: 'kimaging edit PROMPT --image FILE [--mask FILE] [--strength X] [-n N] [--size WxH] [--seed S] [--model M] [-o FILE|DIR] [--json]',
+    options: { ...IMAGE_OPTIONS, image: { type: 'string' }, mask: { type: 'string' }, strength: { type: 'string' } },
+    async run({ positionals, flags, client, print }) {
+      const prompt = requirePrompt(positionals);
+      if (typeof flags.image !== 'string') throw new UsageError('edit needs --image FILE');
+      const body: Record<string, unknown> = { prompt, ...imageFields(flags), image: await readBase64(flags.image, '--image') };
+      if (typeof flags.mask === 'string') body.mask = await readBase64(flags.mask, '--mask');
+      if (flags.strength !== undefined) body.strength = toNumber(flags.strength, '--strength');
+      await generateImages(client, '/v1/edit', body, flags, print);
+    },
+  },
+  models: {
+    usage: 'kimaging models [--json]',
+    async run({ flags, client, print }) {
+      const answer = expectOk(await client.call('GET', '/v1/models'));
+      const list = answer.json as { data: { id: string; owned_by: string; capabilities: string[]; knobs: string[] }[]; default_model: string };
+      if (flags.json) return print(JSON.stringify(list, null, 2));
+      for (const m of list.data) {
+        const mark = m.id === list.default_model ? ' (default)' : '';
+        print(`${m.id}${mark}\tprovider=${m.owned_by}\t${m.capabilities.join(',')}\tknobs=${m.knobs.join(',')}`);
+      }
+    },
+  },
+};
+
+const USAGE = `kimaging ${VERSION}: generate and edit images through koder-imaging
+
+${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}
+  kimaging serve [--host H] [--port P] [--data-dir DIR] [--config FILE]
+
+Global: --url URL (env KIMAGING_URL, default http://127.0.0.1:8700), --api-key KEY (env KIMAGING_API_KEY),
+        --local (run the engine in this process, no daemon; --config FILE for its config), --json
+Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 daemon unreachable`;
+
+function imageFields(flags: Flags): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (flags.n !== undefined) fields.n = toInteger(flags.n, '-n');
+  if (flags.size !== undefined) fields.size = flags.size;
+  if (flags.seed !== undefined) fields.seed = toInteger(flags.seed, '--seed');
+  if (flags.model !== undefined) fields.model = flags.model;
+  const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
+  if (format !== undefined) fields.output_format = format;
+  return fields;
+}
+
+async function generateImages(client: Client, path: string, body: Record<string, unknown>, flags: Flags, print: (line: string) => void) {
+  const answer = expectOk(await client.call('POST', path, body));
+  const result = answer.json as { images: OutImage[]; warnings: { message: string }[] };
+  if (flags.json) return print(JSON.stringify(answer.json, null, 2));
+  for (const warning of result.warnings) console.error(`warning: ${warning.message}`);
+  for (const file of await writeImages(result.images, String(body.prompt), flags.output as string | undefined)) print(file);
+}
+
+function expectOk(answer: Answer): Answer {
+  if (answer.status < 400) return answer;
+  const error = (answer.json as { error?: { code?: string; message?: string; param?: string } } | undefined)?.error;
+  const where = error?.param ? ` (${error.param})` : '';
+  throw new RefusedError(`${error?.code ?? `HTTP ${answer.status}`}: ${error?.message ?? 'request failed'}${where}`);
+}
+
+function requirePrompt(positionals: string[]): string {
+  const prompt = positionals.join(' ').trim();
+  if (!prompt) throw new UsageError('a PROMPT is required');
+  return prompt;
+}
+
+function toNumber(value: unknown, name: string): number {
+  const number = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(number)) throw new UsageError(`${name} must be a number, got "${value}"`);
+  return number;
+}
+
+function toInteger(value: unknown, name: string): number {
+  const number = toNumber(value, name);
+  if (!Number.isInteger(number)) throw new UsageError(`${name} must be a whole number, got "${value}"`);
+  return number;
+}
+
+async function readBase64(path: string, name: string): Promise<string> {
+  try {
+    return (await readFile(path)).toString('base64');
+  } catch (error) {
+    throw new UsageError(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === 'serve') return runDaemon(rest, env);
+  if (name === '--version' || name === '-v') {
+    console.log(VERSION);
+    return EXIT.ok;
+  }
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`${(error as Error).message}\nusage: ${command.usage}`);
+    return EXIT.usage;
+  }
+  const flags = parsed.values as Flags;
+  if (flags.help) {
+    console.log(`usage: ${command.usage}`);
+    return EXIT.ok;
+  }
+  const url = (flags.url as string | undefined) ?? env.KIMAGING_URL ?? 'http://127.0.0.1:8700';
+  let client: Client | undefined;
+  try {
+    client = await createClient({
+      url,
+      apiKey: (flags['api-key'] as string | undefined) ?? env.KIMAGING_API_KEY,
+      local: flags.local === true,
+      configPath: flags.config as string | undefined,
+    });
+    await command.run({ positionals: parsed.positionals, flags, client, print: (line) => console.log(line) });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\nusage: ${command.usage}`);
+      return EXIT.usage;
+    }
+    if (error instanceof RefusedError) {
+      console.error(`error: ${error.message}`);
+      return EXIT.refused;
+    }
+    if (error instanceof UnreachableError) {
+      console.error(`error: ${error.message}\nhint: start the daemon with \`kimaging serve\` (or \`npm start\`), point --url at it, or use --local`);
+      return EXIT.unreachable;
+    }
+    throw error;
+  } finally {
+    await client?.close();
+  }
+}
+

@@ -1,0 +1,69 @@
+/**
+ * How the CLI reaches the service: over HTTP to a daemon, or `--local`, through the same app in
+ * process (no port). Either way the CLI speaks the HTTP contract, so both paths answer alike.
+ */
+import { resolveConfig } from '../config/index.ts';
+import { createEngine } from '../engine.ts';
+import { createApp } from '../server/app.ts';
+
+export interface Answer {
+  status: number;
+  contentType: string;
+  json?: unknown;
+  bytes?: Uint8Array;
+}
+
+export interface Client {
+  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+/** The daemon did not answer at all (refused, unresolvable, reset before any answer). */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError';
+}
+
+export interface ClientOptions {
+  url: string;
+  apiKey?: string;
+  local?: boolean;
+  configPath?: string;
+}
+
+export async function createClient(options: ClientOptions): Promise<Client> {
+  let fetchFn: (request: Request) => Promise<Response>;
+  let close = async () => {};
+  if (options.local) {
+    const engine = await createEngine(await resolveConfig({ configPath: options.configPath }));
+    const app = createApp(engine);
+    fetchFn = async (request) => app.fetch(request);
+    close = () => engine.close();
+  } else {
+    fetchFn = (request) => fetch(request);
+  }
+  const base = options.local ? 'http://local' : options.url.replace(/\/+$/, '');
+  return {
+    async call(method, path, body, headers = {}) {
+      const request = new Request(base + path, {
+        method,
+        headers: {
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+          ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      let response: Response;
+      try {
+        response = await fetchFn(request);
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        throw new UnreachableError(`cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      }
+      const contentType = response.headers.get('content-type') ?? '';
+      if (contentType.includes('json')) return { status: response.status, contentType, json: await response.json() };
+      return { status: response.status, contentType, bytes: new Uint8Array(await response.arrayBuffer()) };
+    },
+    close,
+  };
+}

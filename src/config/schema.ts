@@ -1,0 +1,72 @@
+/**
+ * The config file's shape (YAML or JSON, snake_case like the wire). Every field has a default, so
+ * an empty file, or none, starts the daemon on the stub backend with ./data.
+ */
+import { z } from 'zod';
+
+const KnobDefaults = z
+  .object({
+    size: z.string().regex(/^\d+x\d+$/, 'size must look like WIDTHxHEIGHT').optional(),
+    steps: z.number().int().positive().optional(),
+    cfg_scale: z.number().nonnegative().optional(),
+    sampler: z.string().optional(),
+    scheduler: z.string().optional(),
+    negative_prompt: z.string().optional(),
+    strength: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    /** The id callers name. */
+    id: z.string().min(1),
+    /** A key of `providers`. */
+    provider: z.string().min(1),
+    /** The backend's own model id, when it differs from `id`. */
+    model: z.string().min(1).optional(),
+    /** Knob values used when a request leaves them unset. */
+    defaults: KnobDefaults.optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+/** Provider settings are checked by the provider type's own schema (providers/registry.ts). */
+export const ProviderConfig = z.looseObject({ type: z.string().min(1) });
+
+export const ServerConfig = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8700),
+    data_dir: z.string().min(1).default('./data'),
+    /** Largest request body, in MB. */
+    body_limit_mb: z.number().positive().default(20),
+  })
+  .strict();
+
+export const LimitsConfig = z
+  .object({
+    max_n: z.number().int().min(1).max(100).default(10),
+    min_side: z.number().int().min(1).default(64),
+    max_side: z.number().int().min(1).default(4096),
+    max_prompt_chars: z.number().int().min(1).default(32000),
+    /** Decode guard for caller images: pixels and bytes. */
+    max_input_pixels: z.number().int().min(1).default(4096 * 4096),
+    max_input_mb: z.number().positive().default(20),
+  })
+  .strict();
+
+export const Config = z
+  .object({
+    server: ServerConfig.default(ServerConfig.parse({})),
+    limits: LimitsConfig.default(LimitsConfig.parse({})),
+    providers: z.record(z.string(), ProviderConfig).default({}),
+    models: z.array(ModelConfig).default([]),
+    /** The model used when a request names none. */
+    default_model: z.string().optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof Config>;
+export type ModelConfig = z.infer<typeof ModelConfig>;
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+export type LimitsConfig = z.infer<typeof LimitsConfig>;

@@ -1,0 +1,6 @@
+export * from './types.ts';
+export * from './errors.ts';
+export * from './options.ts';
+export * from './seed.ts';
+export { defineImageModel, megapixels } from './model.ts';
+export type { CallResult, ModelDefinition } from './model.ts';

@@ -1,0 +1,22 @@
+/**
+ * The seed rule. Seeds stay within 0..MAX_SEED so every backend can reproduce them (A1111 draws
+ * from randrange(4294967294), ComfyUI takes 64-bit but JS numbers lose precision past 2^53).
+ * An explicit seed s with n images gives image i the seed s + i; without one, a random seed is
+ * drawn and reported.
+ */
+export const MAX_SEED = 4_294_967_294;
+
+export function randomSeed(): number {
+  const bytes = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(bytes);
+  return bytes[0]! % (MAX_SEED + 1);
+}
+
+export function isValidSeed(seed: unknown): seed is number {
+  return typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
+}
+
+/** Seed of image `index` in a request whose first seed is `seed`, wrapping inside the range. */
+export function seedAt(seed: number, index: number): number {
+  return (seed + index) % (MAX_SEED + 1);
+}

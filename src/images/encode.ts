@@ -1,0 +1,33 @@
+/** Encoding and format conversion of images we made or already vetted. */
+import sharp, { type Sharp } from 'sharp';
+import { MIME_BY_FORMAT, sniffFormat, type RawImage } from './decode.ts';
+
+export type OutputFormat = 'png' | 'webp' | 'jpeg';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'webp', 'jpeg'];
+
+export function formatOfMime(mimeType: string): OutputFormat | undefined {
+  return OUTPUT_FORMATS.find((format) => MIME_BY_FORMAT[format] === mimeType);
+}
+
+/** Raw pixels to an encoded image. PNG output is deterministic for the same pixels. */
+export async function encodeRaw(raw: RawImage, format: OutputFormat = 'png'): Promise<Uint8Array> {
+  const pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  return new Uint8Array(await encodeWith(pipeline, format).toBuffer());
+}
+
+/** Re-encode an image into `format`; bytes already in that format pass through untouched. */
+export async function convertImage(bytes: Uint8Array, format: OutputFormat): Promise<Uint8Array> {
+  if (sniffFormat(bytes) === format) return bytes;
+  return new Uint8Array(await encodeWith(sharp(bytes, { limitInputPixels: false }), format).toBuffer());
+}
+
+function encodeWith(pipeline: Sharp, format: OutputFormat): Sharp {
+  switch (format) {
+    case 'png':
+      return pipeline.png({ compressionLevel: 6, adaptiveFiltering: false });
+    case 'webp':
+      return pipeline.webp({ quality: 90 });
+    case 'jpeg':
+      return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90, mozjpeg: true });
+  }
+}

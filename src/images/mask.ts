@@ -1,0 +1,62 @@
+/**
+ * Masks in canonical form: one 8-bit channel, 255 = repaint, 0 = keep, the size of the image.
+ * Each provider derives its backend's form from this one (alpha for OpenAI, B/W for A1111, ...).
+ */
+import sharp from 'sharp';
+import { invalidRequest, type Warning } from '../imagegen/index.ts';
+import { inspectImage } from './decode.ts';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
+
+export interface CanonicalMask {
+  /** width * height bytes, each 0 or 255. */
+  data: Buffer;
+  width: number;
+  height: number;
+  warnings: Warning[];
+}
+
+/**
+ * Read a caller's mask. Grey levels are thresholded at 128. A mask of another size is resized to
+ * the image (with a warning). A mask with transparency is refused: alpha means "edit" to OpenAI
+ * and "keep" to A1111, and guessing would repaint the wrong region.
+ */
+export async function toCanonicalMask(
+  bytes: Uint8Array,
+  size: { width: number; height: number },
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): Promise<CanonicalMask> {
+  const info = await inspectImage(bytes, 'mask', limits);
+  const warnings: Warning[] = [];
+  if (info.hasAlpha) {
+    const { data } = await sharp(bytes).extractChannel('alpha').raw().toBuffer({ resolveWithObject: true });
+    if (data.some((alpha) => alpha !== 255)) {
+      throw invalidRequest(
+        'mask has transparent pixels; masks are white = repaint, black = keep, with no alpha. ' +
+          'Convert an OpenAI-style mask (transparent = edit) by painting its transparent area white on black.',
+        'mask',
+      );
+    }
+  }
+  if (info.width !== size.width || info.height !== size.height) {
+    warnings.push({
+      type: 'changed',
+      setting: 'mask',
+      message: `mask resized from ${info.width}x${info.height} to the image's ${size.width}x${size.height}`,
+    });
+  }
+  const { data } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
+    .removeAlpha()
+    .resize(size.width, size.height, { fit: 'fill', kernel: 'nearest' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  for (let i = 0; i < data.length; i++) data[i] = data[i]! >= 128 ? 255 : 0;
+  return { data, width: size.width, height: size.height, warnings };
+}
+
+/** Encode a canonical mask as a greyscale PNG (white = repaint), the form most backends take. */
+export async function maskToPng(mask: CanonicalMask): Promise<Uint8Array> {
+  return new Uint8Array(
+    await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toBuffer(),
+  );
+}

@@ -1,0 +1,96 @@
+/** Starting and stopping the daemon: config from file, environment and flags; one line when ready. */
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { serve, type ServerType } from '@hono/node-server';
+import { ConfigError, overridesFromEnv, parsePort, resolveConfig, type Config } from '../config/index.ts';
+import { createEngine, type Engine, type EngineOptions } from '../engine.ts';
+import { createApp } from './app.ts';
+
+export interface Daemon {
+  url: string;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, options: EngineOptions = {}): Promise<Daemon> {
+  await mkdir(config.server.data_dir, { recursive: true });
+  const engine = await createEngine(config, options);
+  const app = createApp(engine);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  return {
+    url: `http://${host}:${port}`,
+    engine,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
+    },
+  };
+}
+
+export const DAEMON_USAGE = `usage: koder-imaging [--host H] [--port P] [--data-dir DIR] [--config FILE]
+
+  --host H         address to listen on (default 127.0.0.1; env KIMAGING_HOST)
+  --port P         port (default 8700; 0 picks a free one; env KIMAGING_PORT)
+  --data-dir DIR   where data is kept (default ./data; env KIMAGING_DATA_DIR)
+  --config FILE    YAML or JSON config (env KIMAGING_CONFIG)`;
+
+/** The daemon's command line: `npm start -- --port 9000`, `koder-imaging`, `kimaging serve`. */
+export async function runDaemon(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${DAEMON_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(DAEMON_USAGE);
+    return 0;
+  }
+  let daemon: Daemon;
+  try {
+    const fromEnv = overridesFromEnv(env);
+    const config = await resolveConfig({
+      configPath: flags.config ?? fromEnv.configPath,
+      host: flags.host ?? fromEnv.host,
+      port: flags.port !== undefined ? parsePort(flags.port, '--port') : fromEnv.port,
+      dataDir: flags['data-dir'] ?? fromEnv.dataDir,
+    });
+    daemon = await startDaemon(config, { env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      console.error(`cannot listen: ${(error as Error).message}`);
+      return 1;
+    }
+    throw error;
+  }
+  console.log(`listening on ${daemon.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await daemon.close();
+  return 0;
+}

@@ -1,0 +1,69 @@
+/** The one place an error becomes an HTTP status and the `{error: {code, message, param}}` body. */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { ImagegenError, type ErrorCode } from '../imagegen/index.ts';
+
+export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported: 422,
+  content_blocked: 422,
+  quota_exceeded: 429,
+  rate_limited: 429,
+  overloaded: 429,
+  provider_error: 502,
+  provider_timeout: 504,
+  // The caller went away; the status is for logs, nobody reads the body.
+  cancelled: 499 as ContentfulStatusCode,
+};
+
+/** A zod failure at the route edge: the first issue names the parameter. */
+export function validationError(error: z.ZodError): ImagegenError {
+  const issue = error.issues[0]!;
+  const param = issue.path.map(String).join('.') || undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    return new ImagegenError('invalid_request', `unknown parameter "${key}"`, { param: key });
+  }
+  const message = issue.message.startsWith('Invalid') && param ? `${param}: ${issue.message}` : issue.message;
+  return new ImagegenError('invalid_request', message, { param });
+}
+
+/** What was thrown, as our error; undefined for a fault of our own (a bug: answered 500). */
+export function toImagegenError(error: unknown): ImagegenError | undefined {
+  if (error instanceof ImagegenError) return error;
+  if (error instanceof z.ZodError) return validationError(error);
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return new ImagegenError('payload_too_large', error.message || 'request body too large', { param: 'body' });
+    if (error.status === 415) {
+      return new ImagegenError('invalid_request', 'unsupported Content-Type: send application/json (or multipart/form-data for /v1/edit)', {
+        param: 'content-type',
+      });
+    }
+    if (error.status < 500) {
+      const message = /malformed json/i.test(error.message) ? 'request body is not valid JSON' : error.message || 'bad request';
+      return new ImagegenError('invalid_request', message, { param: 'body' });
+    }
+  }
+  return undefined;
+}
+
+export function errorResponse(c: Context, error: ImagegenError): Response {
+  const status = STATUS_BY_CODE[error.code];
+  if (error.retryAfter !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter))));
+  return c.json(
+    { error: { code: error.code, message: error.message, ...(error.param !== undefined && { param: error.param }) } },
+    status,
+  );
+}
+
+/** Never a stack trace on the wire: the detail goes to the log with the request id. */
+export function internalErrorResponse(c: Context, error: unknown): Response {
+  console.error(JSON.stringify({ level: 'error', msg: 'internal error', request_id: c.get('requestId'), error: String((error as Error)?.stack ?? error) }));
+  return c.json({ error: { code: 'internal_error', message: 'internal error; see the daemon log' } }, 500);
+}

@@ -1,0 +1,42 @@
+/** GET /v1/models, GET /healthz. */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Engine } from '../../engine.ts';
+import { VERSION } from '../../version.ts';
+import type { AppEnv } from '../app.ts';
+import { HealthResponse, ModelsResponse } from '../schemas.ts';
+
+const modelsRoute = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  summary: 'The models this service can serve',
+  responses: { 200: { description: 'Model list', content: { 'application/json': { schema: ModelsResponse } } } },
+});
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthResponse } } } },
+});
+
+export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
+  app.openapi(modelsRoute, (c) =>
+    c.json(
+      {
+        object: 'list' as const,
+        data: engine.registry.list().map((m) => ({
+          id: m.id,
+          object: 'model' as const,
+          owned_by: m.provider,
+          capabilities: [...m.capabilities],
+          knobs: [...m.knobs],
+          ...(m.maxImagesPerCall !== undefined && { max_images_per_call: m.maxImagesPerCall }),
+        })),
+        default_model: engine.registry.defaultModel,
+      },
+      200,
+    ),
+  );
+
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length }, 200));
+}

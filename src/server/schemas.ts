@@ -1,0 +1,141 @@
+/**
+ * One schema per wire shape. They validate requests at the route edge and generate /openapi.json,
+ * so the document cannot drift from what is enforced. JSON on the wire is snake_case.
+ */
+import { z } from '@hono/zod-openapi';
+import { MAX_SEED } from '../imagegen/index.ts';
+import { OUTPUT_FORMATS } from '../images/index.ts';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string(),
+      param: z.string().optional().openapi({ example: 'size' }),
+    }),
+  })
+  .openapi('Error');
+
+const knobs = {
+  model: z.string().min(1).optional().openapi({ description: 'A model id or alias from GET /v1/models; the default model if absent', example: 'stub' }),
+  prompt: z
+    .string({ error: 'prompt is required and must be a string' })
+    .min(1, 'prompt must not be empty')
+    .openapi({ example: 'a red fox in the snow' }),
+  n: z.number({ error: 'n must be a number' }).int('n must be an integer').min(1, 'n must be at least 1').optional().openapi({ example: 1 }),
+  size: z
+    .string({ error: 'size must be a string like 512x512' })
+    .regex(/^\d{1,5}x\d{1,5}$/, 'size must look like WIDTHxHEIGHT, e.g. 512x512')
+    .optional()
+    .openapi({ example: '512x512' }),
+  seed: z
+    .number({ error: 'seed must be a number' })
+    .int('seed must be an integer')
+    .min(0, 'seed must be >= 0')
+    .max(MAX_SEED, `seed must be <= ${MAX_SEED}`)
+    .optional()
+    .openapi({ description: 'Image i of n uses seed + i. Absent: a random seed, reported per image.' }),
+  steps: z.number({ error: 'steps must be a number' }).int('steps must be an integer').min(1).max(1000).optional(),
+  cfg_scale: z.number({ error: 'cfg_scale must be a number' }).min(0).max(100).optional(),
+  sampler: z.string().min(1).optional().openapi({ example: 'dpmpp_2m' }),
+  scheduler: z.string().min(1).optional().openapi({ example: 'karras' }),
+  negative_prompt: z.string().optional(),
+  output_format: z.enum(OUTPUT_FORMATS as [string, ...string[]], { error: 'output_format must be png, webp or jpeg' }).optional(),
+  strict_knobs: z.boolean().optional().openapi({ description: 'Refuse (422) instead of dropping a knob the backend cannot honour' }),
+};
+
+export const GenerateBody = z.object(knobs).strict().openapi('GenerateRequest');
+export type GenerateBody = z.infer<typeof GenerateBody>;
+
+const imageField = z
+  .string({ error: 'image is required: base64 or a data URL' })
+  .min(1, 'image must not be empty')
+  .openapi({ description: 'Base64 or a data URL (never a URL to fetch)' });
+
+export const EditBody = z
+  .object({
+    ...knobs,
+    image: imageField,
+    mask: z.string().min(1).optional().openapi({ description: 'White = repaint, black = keep; base64 or a data URL' }),
+    strength: z.number({ error: 'strength must be a number' }).min(0, 'strength must be >= 0').max(1, 'strength must be <= 1').optional(),
+  })
+  .strict()
+  .openapi('EditRequest');
+export type EditBody = z.infer<typeof EditBody>;
+
+/** Multipart edits: the same fields as text parts, `image` and `mask` as files (or base64 text). */
+const file = z
+  .union([z.instanceof(File), z.string()])
+  .openapi({ type: 'string', format: 'binary' });
+const formNumber = (name: string) => z.coerce.number({ error: `${name} must be a number` });
+const formBoolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const EditForm = z
+  .object({
+    ...knobs,
+    n: formNumber('n').pipe(knobs.n.unwrap()).optional(),
+    seed: formNumber('seed').pipe(knobs.seed.unwrap()).optional(),
+    steps: formNumber('steps').pipe(knobs.steps.unwrap()).optional(),
+    cfg_scale: formNumber('cfg_scale').pipe(knobs.cfg_scale.unwrap()).optional(),
+    strength: formNumber('strength').pipe(z.number().min(0, 'strength must be >= 0').max(1, 'strength must be <= 1')).optional(),
+    strict_knobs: formBoolean.optional(),
+    image: file.openapi({ description: 'The init image' }),
+    mask: file.optional().openapi({ description: 'White = repaint, black = keep' }),
+  })
+  .strict()
+  .openapi('EditForm');
+export type EditForm = z.infer<typeof EditForm>;
+
+export const ImageOut = z
+  .object({
+    b64_json: z.string(),
+    mime_type: z.string().openapi({ example: 'image/png' }),
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+    seed: z.number().int().optional(),
+  })
+  .openapi('Image');
+
+export const WarningOut = z
+  .object({
+    type: z.string().openapi({ example: 'unsupported' }),
+    setting: z.string().optional().openapi({ example: 'seed' }),
+    message: z.string(),
+  })
+  .openapi('Warning');
+
+export const ImagesResponse = z
+  .object({
+    model: z.string(),
+    provider: z.string(),
+    images: z.array(ImageOut),
+    warnings: z.array(WarningOut),
+    usage: z.object({
+      images: z.number().int(),
+      megapixels: z.number(),
+      input_tokens: z.number().int().optional(),
+      output_tokens: z.number().int().optional(),
+      total_tokens: z.number().int().optional(),
+    }),
+    cached: z.boolean(),
+  })
+  .openapi('ImagesResponse');
+
+export const ModelsResponse = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal('model'),
+        owned_by: z.string().openapi({ description: 'The provider that serves it' }),
+        capabilities: z.array(z.enum(['txt2img', 'img2img', 'inpaint'])),
+        knobs: z.array(z.string()),
+        max_images_per_call: z.number().int().optional(),
+      }),
+    ),
+    default_model: z.string(),
+  })
+  .openapi('ModelList');
+
+export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string(), models: z.number().int() }).openapi('Health');
