@@ -3,15 +3,27 @@
  * serve through one engine, so the CLI's local mode is the same code path as the HTTP one.
  */
 import type { Config } from './config/index.ts';
+import type { CallOptions, Request, Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type Router } from './router/router.ts';
+
+/** Who asks and through which door: what the stages around the router need to know. */
+export interface RequestContext extends CallOptions {
+  route: 'generate' | 'edit' | 'compose' | 'upscale';
+  requestId?: string;
+}
 
 export interface Engine {
   config: Config;
   decodeLimits: DecodeLimits;
   registry: ModelRegistry;
   router: Router;
+  /**
+   * The one path every image request takes (HTTP routes, compose layers, the CLI's --local):
+   * policy before and after, the router in between. See DESIGN.md, "How a request flows".
+   */
+  generate(modelId: string | undefined, request: Request, context: RequestContext): Promise<Result & { cached?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -27,11 +39,13 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     maxPixels: config.limits.max_input_pixels,
   };
   const registry = createModelRegistry(config, { env: options.env ?? process.env, decodeLimits, fetch: options.fetch });
+  const router = createRouter(registry);
   return {
     config,
     decodeLimits,
     registry,
-    router: createRouter(registry),
+    router,
+    generate: (modelId, request, context) => router.generate(modelId, request, context),
     async close() {},
   };
 }

@@ -66,7 +66,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): v
     requireBody(c.req.header('content-type'));
     const body = c.req.valid('json');
     const request = toRequest(body, engine.config.limits);
-    const result = await engine.router.generate(body.model, request, { signal: c.req.raw.signal });
+    const result = await engine.generate(body.model, request, { route: 'generate', requestId: c.get('requestId'), signal: c.req.raw.signal });
     return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
   });
 
@@ -74,7 +74,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): v
     const contentType = requireBody(c.req.header('content-type'));
     const body = contentType.startsWith('multipart/') || contentType.startsWith('application/x-www-form-urlencoded') ? c.req.valid('form') : c.req.valid('json');
     const request = await toEditRequest(body, engine.config.limits, engine.decodeLimits);
-    const result = await engine.router.generate(body.model, request, { signal: c.req.raw.signal });
+    const result = await engine.generate(body.model, request, { route: 'edit', requestId: c.get('requestId'), signal: c.req.raw.signal });
     return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
   });
 }

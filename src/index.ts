@@ -1,0 +1,4 @@
+/** The library door: the canonical interface and the provider factories. */
+export * from './imagegen/index.ts';
+export { createStubProvider } from './providers/stub/index.ts';
+export type { StubProviderSettings } from './providers/stub/index.ts';
