@@ -15,6 +15,7 @@ import {
   type Provider,
   type Request,
 } from '../../imagegen/index.ts';
+import { canonicalSampling } from '../../knobs/index.ts';
 import { decodeRaw, encodeRaw, inspectImage, toCanonicalMask, type DecodeLimits, type RawImage } from '../../images/index.ts';
 
 export interface StubProviderSettings {
@@ -59,6 +60,8 @@ function stubModel(id: string, provider: string, settings: StubProviderSettings)
     capabilities: CAPABILITIES,
     knobs: KNOBS,
     async doGenerate(request, call) {
+      // Names are canonicalized so "DPM++ 2M" and "dpmpp_2m" paint the same picture (and typos 400).
+      const sampling = canonicalSampling(request);
       const limits = settings.decodeLimits;
       const info = request.image ? await inspectImage(request.image.bytes, 'image', limits) : undefined;
       const size = request.size ?? (info ? { width: info.width, height: info.height } : (settings.defaultSize ?? { width: 512, height: 512 }));
@@ -71,7 +74,7 @@ function stubModel(id: string, provider: string, settings: StubProviderSettings)
         if (settings.latencyMs) await sleep(settings.latencyMs, call.signal);
         if (call.signal?.aborted) throw abortError(call.signal);
         const seed = seedAt(request.seed, i);
-        const blocks = paintBlocks(request, seed, size, settings.grid ?? 8, init?.channels ?? 3);
+        const blocks = paintBlocks({ ...request, ...sampling }, seed, size, settings.grid ?? 8, init?.channels ?? 3);
         const pixels = init ? blend(init, blocks, request.strength ?? DEFAULT_STRENGTH, mask?.data) : blocks;
         images.push({ bytes: await encodeRaw(pixels), mimeType: 'image/png', width: size.width, height: size.height, seed });
         call.onProgress?.({ fraction: (i + 1) / request.n, step: i + 1, totalSteps: request.n });

@@ -1,0 +1,3 @@
+export * from './vocabulary.ts';
+export * from './dialect.ts';
+export * from './normalize.ts';
