@@ -68,6 +68,8 @@ async function generateInCalls(
     chunks.push({ ...request, n: Math.min(perCall, request.n - first), seed: seedAt(request.seed, first) });
   }
   const settled = await mapLimited(chunks, concurrency, (chunk) => doGenerate(chunk, call));
+  // A cancelled request is cancelled, not partially served.
+  if (call.signal?.aborted) throw abortError(call.signal);
 
   const result: Result = {
     images: [],
@@ -109,7 +111,7 @@ async function generateInCalls(
 
 export function megapixels(images: Result['images']): number {
   const pixels = images.reduce((sum, image) => sum + (image.width ?? 0) * (image.height ?? 0), 0);
-  return Math.round(pixels / 1000) / 1000;
+  return pixels / 1_000_000;
 }
 
 async function mapLimited<T, R>(
