@@ -4,7 +4,8 @@
  *   other exceptions `{error: "RuntimeError", detail: "", errors: "<str(e)>"}`;
  * - FastAPI's request validation (422): `{detail: [{loc, msg, type}]}`;
  * - sd-server: `{error: "invalid params"}` (a string), or `{error: "server_error", message}`;
- * - llama-swap itself: `{src: "llama-swap", error: {message, type, param, code}}`.
+ * - llama-swap itself: `{src: "llama-swap", error: {message, type, param, code}}`, and before its
+ *   OpenAI-style envelope `{src: "llama-swap", error: "<message>"}`.
  */
 import type { ParsedError } from '../http.ts';
 
@@ -25,6 +26,7 @@ export function parseSdapiError(body: unknown): ParsedError | undefined {
     return { message: `request rejected: ${issues.join('; ') || 'validation failed'}` };
   }
   const name = text(body.error);
+  if (body.src === 'llama-swap' && name) return { message: `llama-swap: ${name}` };
   const detail = text(body.detail) ?? text(body.message) ?? text(body.errors);
   if (detail) return { message: name && name !== 'HTTPException' ? `${name}: ${detail}` : detail };
   if (name) return { message: name };
