@@ -271,3 +271,24 @@ describe('sdapi provider against sd-server', () => {
     }
   });
 });
+
+describe('the SDAPI fakes themselves', () => {
+  it('A1111: seed -1 draws a random 32-bit seed reported in info, generations run one at a time, img2img needs init_images', async () => {
+    const fake = await startSdapiFake({ flavor: 'a1111', delayMs: 60 });
+    try {
+      const post = (path: string, body: unknown) => fetch(fake.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answers = await Promise.all([1, 2].map(() => post('/sdapi/v1/txt2img', { prompt: 'p', seed: -1, width: 64, height: 64 }).then((r) => r.json())));
+      const seeds = answers.map((a: { info: string }) => JSON.parse(a.info).seed as number);
+      assert.ok(seeds.every((s) => Number.isInteger(s) && s >= 0 && s < 4294967294));
+      assert.equal(fake.maxConcurrent, 1);
+      const missing = await post('/sdapi/v1/img2img', { prompt: 'p' });
+      assert.equal(missing.status, 404);
+      assert.equal((await missing.json()).detail, 'Init image not found');
+      const garbage = await post('/sdapi/v1/img2img', { prompt: 'p', init_images: ['bm90IGFuIGltYWdl'] });
+      assert.equal(garbage.status, 500);
+      assert.equal((await garbage.json()).detail, 'Invalid encoded image');
+    } finally {
+      await fake.close();
+    }
+  });
+});
