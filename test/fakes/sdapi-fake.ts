@@ -48,6 +48,8 @@ export interface SdapiFakeOptions {
   checkpoints?: string[];
   /** Time each generation takes. */
   delayMs?: number;
+  /** Time the discovery routes (samplers, schedulers, sd-models) take, as for a cold llama-swap model. */
+  discoveryDelayMs?: number;
   /** The next generation answers this instead (an error body, or a recorded answer). */
   answerNext?: { status: number; body: unknown };
 }
@@ -80,6 +82,7 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
     }
     const route = `${req.method} ${req.path.split('?')[0]}`;
     const sdcpp = options.flavor === 'sdcpp';
+    if (req.method === 'GET' && options.discoveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.discoveryDelayMs));
     switch (route) {
       case 'GET /sdapi/v1/samplers':
         if (sdcpp) return send(res, 200, ['default', ...SDCPP_SAMPLERS].map((name) => ({ name, aliases: [name], options: {} })));

@@ -4,6 +4,7 @@
  */
 import {
   ImagegenError,
+  abortError,
   defineImageModel,
   seedAt,
   type Capability,
@@ -49,7 +50,8 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
     // Both servers run one generation at a time (A1111's queue_lock, sd-server's context mutex).
     concurrency: 1,
     async doGenerate(request, call) {
-      const offer = await config.discovery.offer(prefix);
+      // Discovery is shared between requests, so it runs on its own timeout; a caller who gives up waits no longer.
+      const offer = await untilAborted(config.discovery.offer(prefix), call.signal);
       const { knobs, warnings } = normalizeKnobs(request, SDAPI_DIALECTS[offer.flavor]);
       const drop = dropper(request, warnings);
       const sampling = samplingFields(knobs, offer, drop);
@@ -76,6 +78,16 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
       const read = await readImages(answer, request, config);
       return { ...read, warnings: [...warnings, ...read.warnings] };
     },
+  });
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

@@ -173,6 +173,19 @@ describe('sdapi provider against A1111', () => {
       await slow.close();
     }
   });
+
+  it('stops waiting for a slow discovery when the caller aborts', async () => {
+    const cold = await startSdapiFake({ flavor: 'a1111', discoveryDelayMs: 600 });
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const started = Date.now();
+      await assert.rejects(createSdapiProvider({ baseURL: cold.url }).imageModel('default').generate('p', withSignal(controller.signal)), (error: unknown) => ImagegenError.is(error, 'cancelled'));
+      assert.ok(Date.now() - started < 400);
+    } finally {
+      await cold.close();
+    }
+  });
 });
 
 describe('sdapi provider against A1111 before 1.9', () => {
