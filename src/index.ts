@@ -2,3 +2,5 @@
 export * from './imagegen/index.ts';
 export { createStubProvider } from './providers/stub/index.ts';
 export type { StubProviderSettings } from './providers/stub/index.ts';
+export { createSdapiProvider } from './providers/sdapi/index.ts';
+export type { SdapiProviderSettings, SdapiModelId } from './providers/sdapi/index.ts';

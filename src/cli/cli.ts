@@ -33,7 +33,15 @@ const IMAGE_OPTIONS = {
   model: { type: 'string', short: 'm' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
+  sampler: { type: 'string' },
+  scheduler: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+  negative: { type: 'string' },
+  'strict-knobs': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
+
+const KNOB_USAGE = '[--sampler S] [--scheduler S] [--steps N] [--cfg X] [--negative TEXT] [--strict-knobs]';
 
 interface Command {
   usage: string;
@@ -44,7 +52,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   generate: {
-    usage: 'kimaging generate PROMPT [-n N] [--size WxH] [--seed S] [--model M] [--format png|webp|jpeg] [-o FILE|DIR] [--json]',
+    usage: `kimaging generate PROMPT [-n N] [--size WxH] [--seed S] [--model M] ${KNOB_USAGE} [--format png|webp|jpeg] [-o FILE|DIR] [--json]`,
     options: IMAGE_OPTIONS,
     async run({ positionals, flags, client, print }) {
       const prompt = requirePrompt(positionals);
@@ -52,7 +60,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   edit: {
-    usage: 'kimaging edit PROMPT --image FILE [--mask FILE] [--strength X] [-n N] [--size WxH] [--seed S] [--model M] [-o FILE|DIR] [--json]',
+    usage: `kimaging edit PROMPT --image FILE [--mask FILE] [--strength X] [-n N] [--size WxH] [--seed S] [--model M] ${KNOB_USAGE} [-o FILE|DIR] [--json]`,
     options: { ...IMAGE_OPTIONS, image: { type: 'string' }, mask: { type: 'string' }, strength: { type: 'string' } },
     async run({ positionals, flags, client, print }) {
       const prompt = requirePrompt(positionals);
@@ -92,6 +100,12 @@ function imageFields(flags: Flags): Record<string, unknown> {
   if (flags.size !== undefined) fields.size = flags.size;
   if (flags.seed !== undefined) fields.seed = toInteger(flags.seed, '--seed');
   if (flags.model !== undefined) fields.model = flags.model;
+  if (flags.sampler !== undefined) fields.sampler = flags.sampler;
+  if (flags.scheduler !== undefined) fields.scheduler = flags.scheduler;
+  if (flags.steps !== undefined) fields.steps = toInteger(flags.steps, '--steps');
+  if (flags.cfg !== undefined) fields.cfg_scale = toNumber(flags.cfg, '--cfg');
+  if (flags.negative !== undefined) fields.negative_prompt = flags.negative;
+  if (flags['strict-knobs'] === true) fields.strict_knobs = true;
   const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
   if (format !== undefined) fields.output_format = format;
   return fields;

@@ -57,6 +57,7 @@ export async function toCanonicalMask(
 /** Encode a canonical mask as a greyscale PNG (white = repaint), the form most backends take. */
 export async function maskToPng(mask: CanonicalMask): Promise<Uint8Array> {
   return new Uint8Array(
-    await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).png().toBuffer(),
+    // Without toColourspace sharp writes a 3-channel sRGB PNG.
+    await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toBuffer(),
   );
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Provider } from '../imagegen/index.ts';
 import type { DecodeLimits } from '../images/index.ts';
+import { sdapiProviderType } from './sdapi/index.ts';
 import { createStubProvider } from './stub/index.ts';
 
 export interface ProviderContext {
@@ -42,4 +43,5 @@ export const PROVIDER_TYPES: Record<string, ProviderType<unknown>> = {
         decodeLimits: context.decodeLimits,
       }),
   }),
+  sdapi: defineType(sdapiProviderType),
 };

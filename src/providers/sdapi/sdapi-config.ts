@@ -1,0 +1,54 @@
+/** The `type: sdapi` entry of the config file (snake_case) -> createSdapiProvider settings. */
+import { z } from 'zod';
+import type { ProviderType } from '../registry.ts';
+import { apiKeyFrom } from '../http.ts';
+import { INPAINTING_FILL, type InpaintingFill } from './sdapi-settings.ts';
+import { createSdapiProvider } from './sdapi-provider.ts';
+
+const SdapiConfig = z
+  .object({
+    type: z.literal('sdapi'),
+    base_url: z.url().optional(),
+    /** a1111 (also Forge, SD.Next) or sdcpp; auto asks /sdapi/v1/samplers once. */
+    flavor: z.enum(['auto', 'a1111', 'sdcpp']).optional(),
+    /** The base URL is llama-swap: bodies carry `model`, discovery goes through /upstream/<model>/. */
+    llama_swap: z.boolean().optional(),
+    /** Environment variable with a bearer token (llama-swap apiKeys, a proxy). */
+    api_key_env: z.string().min(1).optional(),
+    /** Environment variable with `user:pass` for A1111's --api-auth. */
+    basic_auth_env: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    timeout_ms: z.number().int().positive().optional(),
+    discovery_ttl_ms: z.number().int().min(0).optional(),
+    max_images_per_call: z.number().int().min(1).max(64).optional(),
+    inpainting_fill: z.enum(Object.keys(INPAINTING_FILL) as [InpaintingFill, ...InpaintingFill[]]).optional(),
+    only_masked: z.boolean().optional(),
+    only_masked_padding: z.number().int().min(0).optional(),
+    mask_blur: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const sdapiProviderType: ProviderType<z.infer<typeof SdapiConfig>> = {
+  settings: SdapiConfig,
+  create: (s, context) =>
+    createSdapiProvider({
+      name: context.name,
+      baseURL: s.base_url,
+      flavor: s.flavor,
+      llamaSwap: s.llama_swap,
+      ...(s.api_key_env && { apiKey: () => apiKeyFrom(context.env, s.api_key_env, context.name) }),
+      ...(s.basic_auth_env && { basicAuth: () => apiKeyFrom(context.env, s.basic_auth_env, context.name) }),
+      headers: s.headers,
+      fetch: context.fetch,
+      timeoutMs: s.timeout_ms,
+      discoveryTtlMs: s.discovery_ttl_ms,
+      maxImagesPerCall: s.max_images_per_call,
+      inpaint: {
+        inpaintingFill: s.inpainting_fill,
+        onlyMasked: s.only_masked,
+        onlyMaskedPadding: s.only_masked_padding,
+        maskBlur: s.mask_blur,
+      },
+      decodeLimits: context.decodeLimits,
+    }),
+};
