@@ -2,3 +2,5 @@
 export * from './imagegen/index.ts';
 export { createStubProvider } from './providers/stub/index.ts';
 export type { StubProviderSettings } from './providers/stub/index.ts';
+export { createComfyUIProvider } from './providers/comfyui/index.ts';
+export type { ComfyUIProvider, ComfyUIProviderSettings, ComfyUIModelId, ComfyUIWorkflowSet } from './providers/comfyui/index.ts';

@@ -72,7 +72,7 @@ async function generate(config: ComfyUIModelConfig, request: Request & { seed: n
     // One client id per call: ComfyUI sends a prompt's events only to the client that queued it.
     const clientId = `koder-imaging-${randomUUID()}`;
     events = await config.client.openEvents(clientId, config.requestTimeoutMs);
-    if (events) reportProgress(events, submitted, call);
+    if (events) reportProgress(events, submitted, request.n, call);
     for (let i = 0; i < request.n; i++) {
       const graph = fillWorkflow(workflow, { ...values, seed: seedAt(request.seed, i) });
       submitted.push(await submit(config, workflow, graph, clientId, warnings, signal));
@@ -245,17 +245,17 @@ async function fetchImage(config: ComfyUIModelConfig, entry: HistoryEntry, signa
 }
 
 /** `ids` fills as prompts are queued; they run in that order, so index i running means i done. */
-function reportProgress(events: PromptEvents, ids: string[], call: CallOptions): void {
+function reportProgress(events: PromptEvents, ids: string[], total: number, call: CallOptions): void {
   if (!call.onProgress) return;
   const onProgress = call.onProgress;
   events.onProgress = (id, { value, max, node }) => {
     const index = ids.indexOf(id);
     if (index < 0 || !(max > 0)) return;
     onProgress({
-      fraction: (index + value / max) / ids.length,
+      fraction: (index + value / max) / total,
       step: value,
       totalSteps: max,
-      message: `image ${index + 1} of ${ids.length}${node ? `, node ${node}` : ''}`,
+      message: `image ${index + 1} of ${total}${node ? `, node ${node}` : ''}`,
     });
   };
 }

@@ -5,6 +5,8 @@
  * so a user's workflow file and the default go through one path (validation, substitution and
  * the mapping of a node error back to the request parameter that caused it).
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ImagegenError, type Capability, type Knob } from '../../imagegen/index.ts';
 
 export interface GraphNode {
@@ -195,3 +197,18 @@ export const DEFAULT_GRAPHS: Record<Capability, Graph> = {
     '7': SAVE,
   },
 };
+
+/** A workflow file (JSON, API format) read at start; relative paths are from the working directory. */
+export function readWorkflowFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (error) {
+    throw new ImagegenError('invalid_request', `cannot read workflow file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { param: 'workflow' });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ImagegenError('invalid_request', `workflow file ${path} is not JSON: ${(error as Error).message}`, { param: 'workflow' });
+  }
+}
