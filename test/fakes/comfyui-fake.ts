@@ -27,6 +27,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface ComfyUIFakeOptions {
   samplers?: string[];
+  /** What /object_info lists, when it differs from what validation accepts (a node pack unloaded since). */
+  advertisedSamplers?: string[];
   schedulers?: string[];
   checkpoints?: string[];
   /** Delay per sampler step, ms (default 2). */
@@ -392,7 +394,9 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
     return Buffer.concat(chunks);
   };
   const nodeInfo = (name: string) => {
-    const def = NODES[name]!;
+    const def = name === 'KSampler' && options.advertisedSamplers
+      ? { ...NODES[name]!, inputs: { ...NODES[name]!.inputs, sampler_name: { kind: 'combo' as const, choices: () => options.advertisedSamplers! } } }
+      : NODES[name]!;
     const required = Object.fromEntries(
       Object.entries(def.inputs).map(([input, spec]) => [
         input,

@@ -55,12 +55,9 @@ export class ComfyUIClient {
   }
 
   /** POST /prompt. A 400 is returned, not thrown: only the caller knows which input was whose. */
-  async submit(graph: Graph, clientId: string, signal?: AbortSignal): Promise<SubmitAnswer> {
-    const response = await this.call(
-      '/prompt',
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: graph, client_id: clientId }) },
-      signal,
-    );
+  async submit(graph: Graph, promptId: string, clientId: string, signal?: AbortSignal): Promise<SubmitAnswer> {
+    const body = JSON.stringify({ prompt: graph, client_id: clientId, prompt_id: promptId });
+    const response = await this.call('/prompt', { method: 'POST', headers: { 'content-type': 'application/json' }, body }, signal);
     if (response.status === 400) {
       const text = await response.text();
       let body: unknown = text;

@@ -75,7 +75,10 @@ async function generate(config: ComfyUIModelConfig, request: Request & { seed: n
     if (events) reportProgress(events, submitted, request.n, call);
     for (let i = 0; i < request.n; i++) {
       const graph = fillWorkflow(workflow, { ...values, seed: seedAt(request.seed, i) });
-      submitted.push(await submit(config, workflow, graph, clientId, warnings, signal));
+      // Our own prompt id (server.py takes one) is known before the answer, so an abort while
+      // POST /prompt is in flight can still cancel it. An older server picks its own; we follow.
+      submitted.push(randomUUID());
+      submitted[i] = await submit(config, workflow, graph, submitted[i]!, clientId, warnings, signal);
     }
     const settled = await Promise.allSettled(submitted.map((id) => finished(config, id, events, signal)));
     if (signal.aborted) throw signal.reason;
@@ -190,8 +193,16 @@ async function uploadInputs(config: ComfyUIModelConfig, request: Request, knobs:
   return { image, mask, size };
 }
 
-async function submit(config: ComfyUIModelConfig, workflow: Workflow, graph: Graph, clientId: string, warnings: Warning[], signal: AbortSignal): Promise<string> {
-  const answer = await config.client.submit(graph, clientId, signal);
+async function submit(
+  config: ComfyUIModelConfig,
+  workflow: Workflow,
+  graph: Graph,
+  promptId: string,
+  clientId: string,
+  warnings: Warning[],
+  signal: AbortSignal,
+): Promise<string> {
+  const answer = await config.client.submit(graph, promptId, clientId, signal);
   if (!answer.ok) {
     // The server refused a name it may have listed a moment ago: read the lists afresh next time.
     config.client.forgetDiscovery();
