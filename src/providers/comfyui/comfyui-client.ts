@@ -107,6 +107,7 @@ export class ComfyUIClient {
    * prompt_id) from stopping another client's prompt.
    */
   async cancel(promptIds: string[]): Promise<void> {
+    if (promptIds.length === 0) return;
     const quiet = async (path: string, body?: unknown) => {
       const init: RequestInit = { method: body === undefined ? 'GET' : 'POST' };
       if (body !== undefined) Object.assign(init, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -122,15 +123,16 @@ export class ComfyUIClient {
   /** GET /object_info/{class}, cached for discoveryTtlMs (node lists change only when files do). */
   async nodeInfo(nodeClass: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
     const cached = this.discovery.get(nodeClass);
-    if (cached && Date.now() - cached.at < this.options.discoveryTtlMs) return cached.info;
-    const info = this.json(`/object_info/${encodeURIComponent(nodeClass)}`, { method: 'GET' }, signal).then((body) => {
+    if (cached && Date.now() - cached.at < this.options.discoveryTtlMs) return untilAborted(cached.info, signal);
+    // Shared by concurrent callers, so it runs without any one caller's signal; each waits on its own.
+    const info = this.json(`/object_info/${encodeURIComponent(nodeClass)}`, { method: 'GET' }).then((body) => {
       const node = (body as Record<string, unknown>)?.[nodeClass];
       if (typeof node !== 'object' || node === null) throw this.malformed(`the server has no ${nodeClass} node`);
       return node as Record<string, unknown>;
     });
     this.discovery.set(nodeClass, { at: Date.now(), info });
     info.catch(() => this.discovery.delete(nodeClass));
-    return info;
+    return untilAborted(info, signal);
   }
 
   /** The choices of a combo input (`[[choices...], {meta}]`), e.g. KSampler's sampler_name. */
@@ -270,4 +272,16 @@ export function sleepUntil(ms: number, signal: AbortSignal, register?: (wake: ()
     signal.addEventListener('abort', onAbort, { once: true });
     register?.(done);
   });
+}
+
+/** `promise`, or the signal's reason as soon as it fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

@@ -181,6 +181,21 @@ describe('daemon -> ComfyUI (fake) over HTTP', () => {
     }
   });
 
+  it('GET /v1/models lists the configured models and the checkpoints ComfyUI reports', async () => {
+    const response = await fetch(`${daemon.url}/v1/models`);
+    const body = (await response.json()) as Record<string, any>;
+    const sdxl = body.data.find((m: { id: string }) => m.id === 'sdxl');
+    assert.deepEqual(sdxl.capabilities, ['txt2img', 'img2img', 'inpaint']);
+    assert.ok(sdxl.knobs.includes('sampler'));
+    const seedless = body.data.find((m: { id: string }) => m.id === 'seedless');
+    assert.deepEqual(seedless.capabilities, ['txt2img']);
+    assert.ok(!seedless.knobs.includes('seed'));
+    assert.deepEqual(
+      body.backend_models.map((m: { id: string; owned_by: string }) => `${m.owned_by}:${m.id}`),
+      ['comfy:seedless', 'comfy:failing', `comfy:${CKPT}`],
+    );
+  });
+
   it('refuses a bad workflow file at start, naming it', async () => {
     const path = join(workflowDir, 'partial.json');
     const partial = structuredClone(DEFAULT_GRAPHS.txt2img);
