@@ -37,6 +37,8 @@ export interface ComfyUIFakeOptions {
   websocket?: boolean;
   /** A node class that raises while executing, giving execution_error. */
   failClass?: string;
+  /** KSampler raises for this seed (one bad image among several). */
+  failSeed?: number;
   /** Queued prompts wait until release() is called (for aborts and timeouts). */
   hold?: boolean;
 }
@@ -355,6 +357,7 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
           if (item.extra.client_id) send('progress', { value: step, max: steps, prompt_id: item.id, node: id }, item.extra.client_id);
         }
         if (item.interrupted) throw new Interrupted();
+        if (Number(v.seed) === options.failSeed) throw new Error(`CUDA out of memory (fake, seed ${v.seed})`);
         const latent = v.latent_image as Latent;
         const colour = fakeColour(Number(v.seed), String((v.positive as { text: string }).text));
         const denoise = Number(v.denoise);

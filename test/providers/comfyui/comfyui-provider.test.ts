@@ -146,6 +146,14 @@ describe('ComfyUI provider against the fake', () => {
     await assert.rejects(model.generate({ prompt: 'x', n: 1, size: { width: 16, height: 16 }, steps: 1 }), rejects('provider_error', /VAEDecode #6: RuntimeError: fake failure in VAEDecode/));
   });
 
+  it('one failed prompt of several: the other images come back with a partial warning', async () => {
+    const { model } = await setup({ failSeed: 11 });
+    const result = await model.generate({ prompt: 'x', n: 3, seed: 10, size: { width: 16, height: 16 }, steps: 1 });
+    assert.deepEqual(result.images.map((image) => image.seed), [10, 12]);
+    const partial = result.warnings.find((w) => w.type === 'partial')!;
+    assert.match(partial.message, /1 of 3 prompts failed \(.*CUDA out of memory \(fake, seed 11\)\); returning 2 images/);
+  });
+
   it('cancels on abort: deletes a waiting prompt from the queue, interrupts a running one', async () => {
     const waiting = await setup({ hold: true });
     const controller = new AbortController();
