@@ -66,6 +66,7 @@ async function generate(config: ComfyUIModelConfig, request: Request & { seed: n
   const deadline = AbortSignal.timeout(config.timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
   const submitted: string[] = [];
+  const ended = new Set<string>();
   let events: PromptEvents | undefined;
   try {
     const values = await placeholderValues(config, workflow, request, knobs, warnings, signal);
@@ -80,7 +81,16 @@ async function generate(config: ComfyUIModelConfig, request: Request & { seed: n
       submitted.push(randomUUID());
       submitted[i] = await submit(config, workflow, graph, submitted[i]!, clientId, warnings, signal);
     }
-    const settled = await Promise.allSettled(submitted.map((id) => finished(config, id, events, signal)));
+    const settled = await Promise.allSettled(
+      submitted.map(async (id) => {
+        try {
+          return await finished(config, id, events, signal);
+        } finally {
+          // A prompt whose wait was aborted has not ended: it is still the server's to cancel.
+          if (!signal.aborted) ended.add(id);
+        }
+      }),
+    );
     if (signal.aborted) throw signal.reason;
     const images: Image[] = [];
     const failures: unknown[] = [];
@@ -105,8 +115,9 @@ async function generate(config: ComfyUIModelConfig, request: Request & { seed: n
     if (extra > 0) warnings.push({ type: 'other', message: `the workflow saved ${extra} more images than one per prompt; only the first of each is returned` });
     return { images, warnings, raw: { prompt_ids: submitted } };
   } catch (error) {
+    // Whatever went wrong, prompts still queued or running would only burn GPU time for nobody.
+    await config.client.cancel(submitted.filter((id) => !ended.has(id)));
     if (!signal.aborted) throw error;
-    await config.client.cancel(submitted);
     if (call.signal?.aborted) throw abortError(call.signal);
     throw new ImagegenError('provider_timeout', `${config.provider} did not finish within ${config.timeoutMs} ms`, { provider: config.provider, cause: error });
   } finally {
