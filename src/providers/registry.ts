@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Provider } from '../imagegen/index.ts';
 import type { DecodeLimits } from '../images/index.ts';
 import { sdapiProviderType } from './sdapi/index.ts';
+import { comfyuiProviderType } from './comfyui/comfyui-config.ts';
 import { createStubProvider } from './stub/index.ts';
 
 export interface ProviderContext {
@@ -44,4 +45,5 @@ export const PROVIDER_TYPES: Record<string, ProviderType<unknown>> = {
       }),
   }),
   sdapi: defineType(sdapiProviderType),
+  comfyui: defineType(comfyuiProviderType),
 };

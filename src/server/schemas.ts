@@ -135,6 +135,10 @@ export const ModelsResponse = z
       }),
     ),
     default_model: z.string(),
+    backend_models: z
+      .array(z.object({ id: z.string(), owned_by: z.string(), capabilities: z.array(z.enum(['txt2img', 'img2img', 'inpaint'])), knobs: z.array(z.string()) }))
+      .optional()
+      .openapi({ description: "Models the backends report themselves (ComfyUI's checkpoints, ...); name one in the config's models to serve it" }),
   })
   .openapi('ModelList');
 

@@ -20,7 +20,7 @@ const healthRoute = createRoute({
 });
 
 export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
-  app.openapi(modelsRoute, (c) =>
+  app.openapi(modelsRoute, async (c) =>
     c.json(
       {
         object: 'list' as const,
@@ -33,10 +33,19 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
           ...(m.maxImagesPerCall !== undefined && { max_images_per_call: m.maxImagesPerCall }),
         })),
         default_model: engine.registry.defaultModel,
+        backend_models: await backendModels(engine),
       },
       200,
     ),
   );
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length }, 200));
+}
+
+/** What each provider that can tell reports, within a few seconds; a backend that cannot answer is left out. */
+async function backendModels(engine: Engine) {
+  const lists = await Promise.all(
+    engine.registry.providers().map((provider) => provider.listModels?.({ signal: AbortSignal.timeout(3000) }).catch(() => []) ?? []),
+  );
+  return lists.flat().map((m) => ({ id: m.id, owned_by: m.provider, capabilities: [...m.capabilities], knobs: [...m.knobs] }));
 }
