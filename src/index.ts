@@ -2,3 +2,5 @@
 export * from './imagegen/index.ts';
 export { createStubProvider } from './providers/stub/index.ts';
 export type { StubProviderSettings } from './providers/stub/index.ts';
+export { createOpenAIProvider } from './providers/openai/index.ts';
+export type { OpenAIProviderSettings } from './providers/openai/index.ts';

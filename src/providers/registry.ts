@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Provider } from '../imagegen/index.ts';
 import type { DecodeLimits } from '../images/index.ts';
 import { createStubProvider } from './stub/index.ts';
+import { createOpenAIProvider } from './openai/index.ts';
 
 export interface ProviderContext {
   /** The provider's key in the config. */
@@ -39,6 +40,35 @@ export const PROVIDER_TYPES: Record<string, ProviderType<unknown>> = {
         models: settings.models,
         grid: settings.grid,
         latencyMs: settings.latency_ms,
+        decodeLimits: context.decodeLimits,
+      }),
+  }),
+  openai: defineType({
+    settings: z
+      .object({
+        type: z.literal('openai'),
+        /** An OpenAI-compatible gateway's /v1 URL; api.openai.com when absent. */
+        base_url: z.url().optional(),
+        api_key_env: z.string().min(1).optional(),
+        timeout_ms: z.number().int().positive().optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+        extra_fields: z.record(z.string(), z.unknown()).optional(),
+        sd_cpp_extra_args: z.boolean().optional(),
+        concurrency: z.number().int().min(1).max(16).optional(),
+      })
+      .strict(),
+    create: (settings, context) =>
+      createOpenAIProvider({
+        name: context.name,
+        baseURL: settings.base_url,
+        apiKeyEnv: settings.api_key_env,
+        env: context.env,
+        headers: settings.headers,
+        fetch: context.fetch,
+        timeoutMs: settings.timeout_ms,
+        extraFields: settings.extra_fields,
+        sdCppExtraArgs: settings.sd_cpp_extra_args,
+        concurrency: settings.concurrency,
         decodeLimits: context.decodeLimits,
       }),
   }),
