@@ -4,3 +4,5 @@ export { createStubProvider } from './providers/stub/index.ts';
 export type { StubProviderSettings } from './providers/stub/index.ts';
 export { createOpenAIProvider } from './providers/openai/index.ts';
 export type { OpenAIProviderSettings } from './providers/openai/index.ts';
+export { createReplicateProvider } from './providers/replicate/index.ts';
+export type { ReplicateProviderSettings } from './providers/replicate/index.ts';
