@@ -6,3 +6,5 @@ export { createOpenAIProvider } from './providers/openai/index.ts';
 export type { OpenAIProviderSettings } from './providers/openai/index.ts';
 export { createReplicateProvider } from './providers/replicate/index.ts';
 export type { ReplicateProviderSettings } from './providers/replicate/index.ts';
+export { createGeminiProvider } from './providers/gemini/index.ts';
+export type { GeminiProviderSettings } from './providers/gemini/index.ts';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Provider } from '../imagegen/index.ts';
 import type { DecodeLimits } from '../images/index.ts';
 import { createStubProvider } from './stub/index.ts';
+import { createGeminiProvider } from './gemini/index.ts';
 import { createOpenAIProvider } from './openai/index.ts';
 import { createReplicateProvider } from './replicate/index.ts';
 
@@ -105,6 +106,28 @@ export const PROVIDER_TYPES: Record<string, ProviderType<unknown>> = {
         outputsPerPrediction: settings.outputs_per_prediction,
         concurrency: settings.concurrency,
         modelSchemas: settings.model_schemas,
+        decodeLimits: context.decodeLimits,
+      }),
+  }),
+  gemini: defineType({
+    settings: z
+      .object({
+        type: z.literal('gemini'),
+        base_url: z.url().optional(),
+        api_key_env: z.string().min(1).optional(),
+        timeout_ms: z.number().int().positive().optional(),
+        concurrency: z.number().int().min(1).max(16).optional(),
+      })
+      .strict(),
+    create: (settings, context) =>
+      createGeminiProvider({
+        name: context.name,
+        baseURL: settings.base_url,
+        apiKeyEnv: settings.api_key_env,
+        env: context.env,
+        fetch: context.fetch,
+        timeoutMs: settings.timeout_ms,
+        concurrency: settings.concurrency,
         decodeLimits: context.decodeLimits,
       }),
   }),
