@@ -148,6 +148,32 @@ describe('replicate provider through the daemon', () => {
   });
 });
 
+describe('replicate provider: a client that hangs up', () => {
+  it('cancels the prediction when the HTTP caller aborts its request to the daemon', async () => {
+    const fake = await startReplicateFake({ token: TOKEN });
+    const daemon = await startTestDaemon(
+      {
+        providers: { rep: { type: 'replicate', base_url: `${fake.url}/v1`, api_key_env: 'T', poll_interval_ms: 20, output_hosts: [fake.url] } },
+        models: [{ id: 'flux', provider: 'rep', model: 'black-forest-labs/flux-schnell' }],
+      },
+      { T: TOKEN },
+    );
+    try {
+      const controller = new AbortController();
+      const pending = fetch(`${daemon.url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'flux', prompt: 'hang' }), signal: controller.signal });
+      while (fake.predictions.size === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      controller.abort();
+      await assert.rejects(pending);
+      const prediction = [...fake.predictions.values()][0]!;
+      for (let i = 0; i < 100 && prediction.status !== 'canceled'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(prediction.status, 'canceled');
+    } finally {
+      await daemon.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('replicate provider as a library', () => {
   it('cancels the prediction when the caller aborts, and refuses a bad token with problem details', async () => {
     const fake = await startReplicateFake({ token: TOKEN });
