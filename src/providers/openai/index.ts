@@ -3,3 +3,4 @@ export type { OpenAIProvider, OpenAIProviderSettings } from './openai-provider.t
 export { OPENAI_MODEL_RULES, openAIModelRules } from './openai-settings.ts';
 export type { OpenAIImageModelId, OpenAIModelRules } from './openai-settings.ts';
 export { parseOpenAIError } from './openai-error.ts';
+export { openaiProviderType } from './openai-config.ts';

@@ -3,3 +3,4 @@ export type { ReplicateProvider, ReplicateProviderSettings } from './replicate-p
 export { REPLICATE_MODEL_RULES, parseModelRef } from './replicate-settings.ts';
 export type { ReplicateImageModelId, ReplicateModelRules, ReplicateSchema } from './replicate-settings.ts';
 export { parseReplicateError } from './replicate-error.ts';
+export { replicateProviderType } from './replicate-config.ts';
