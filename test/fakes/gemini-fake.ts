@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
 import { delay, paintPng, sendJson, startFakeServer, type FakeServer } from './hosted-fake-http.ts';
 
-const GEMINI_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '9:16', '16:9', '21:9'];
+const GEMINI_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'];
 const IMAGEN_RATIOS = ['1:1', '3:4', '4:3', '9:16', '16:9'];
 const RAI_REASON = 'Your current safety filter threshold filtered out 1 generated image. You will not be charged for blocked images.';
 
