@@ -3,4 +3,4 @@ export * from './errors.ts';
 export * from './options.ts';
 export * from './seed.ts';
 export { defineImageModel, megapixels } from './model.ts';
-export type { CallResult, ModelDefinition } from './model.ts';
+export type { CallResult, ModelDefinition, SeededRequest } from './model.ts';

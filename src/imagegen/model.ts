@@ -16,11 +16,18 @@ export interface CallResult {
   raw?: unknown;
 }
 
+/** The request a backend call gets: the seed is always chosen. */
+export type SeededRequest = Request & {
+  seed: number;
+  /** The caller named no seed and this one was drawn at random (so a backend that takes none need not warn). */
+  seedIsRandom?: boolean;
+};
+
 export interface ModelDefinition extends ModelInfo {
   /** Calls run side by side when n is split (default 1: one after another). */
   concurrency?: number;
   /** One backend call for request.n <= maxImagesPerCall images, seed already chosen. */
-  doGenerate(request: Request & { seed: number }, call: CallOptions): Promise<CallResult>;
+  doGenerate(request: SeededRequest, call: CallOptions): Promise<CallResult>;
 }
 
 export function defineImageModel(definition: ModelDefinition): ImageModel {
@@ -31,7 +38,7 @@ export function defineImageModel(definition: ModelDefinition): ImageModel {
       const { request, call } = draftFrom(input, options);
       checkRequest(request, info);
       if (call.signal?.aborted) throw abortError(call.signal);
-      const seeded = { ...request, seed: request.seed ?? randomSeed() };
+      const seeded: SeededRequest = request.seed === undefined ? { ...request, seed: randomSeed(), seedIsRandom: true } : { ...request, seed: request.seed };
       return generateInCalls(seeded, call, info, doGenerate, concurrency ?? 1);
     },
   };
@@ -56,14 +63,14 @@ function checkRequest(request: Request, info: ModelInfo): void {
 }
 
 async function generateInCalls(
-  request: Request & { seed: number },
+  request: SeededRequest,
   call: CallOptions,
   info: ModelInfo,
   doGenerate: ModelDefinition['doGenerate'],
   concurrency: number,
 ): Promise<Result> {
   const perCall = Math.max(1, info.maxImagesPerCall ?? request.n);
-  const chunks: (Request & { seed: number })[] = [];
+  const chunks: SeededRequest[] = [];
   for (let first = 0; first < request.n; first += perCall) {
     chunks.push({ ...request, n: Math.min(perCall, request.n - first), seed: seedAt(request.seed, first) });
   }

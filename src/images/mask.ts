@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { invalidRequest, type Warning } from '../imagegen/index.ts';
-import { inspectImage } from './decode.ts';
+import { decodeRaw, inspectImage } from './decode.ts';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.ts';
 
 export interface CanonicalMask {
@@ -60,4 +60,14 @@ export async function maskToPng(mask: CanonicalMask): Promise<Uint8Array> {
     // Without toColourspace sharp writes a 3-channel sRGB PNG.
     await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } }).toColourspace('b-w').png().toBuffer(),
   );
+}
+
+/**
+ * OpenAI's mask form: an RGBA copy of the image with alpha 0 (transparent = edit) where the
+ * canonical mask is 255, opaque elsewhere. The image is resized to the mask if they differ.
+ */
+export async function maskToAlphaPng(image: Uint8Array, mask: CanonicalMask, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<Uint8Array> {
+  const { data } = await decodeRaw(image, 'image', { limits, channels: 4, size: { width: mask.width, height: mask.height } });
+  for (let p = 0; p < mask.width * mask.height; p++) data[p * 4 + 3] = mask.data[p] === 255 ? 0 : 255;
+  return new Uint8Array(await sharp(data, { raw: { width: mask.width, height: mask.height, channels: 4 } }).png().toBuffer());
 }

@@ -8,6 +8,9 @@ import type { DecodeLimits } from '../images/index.ts';
 import { sdapiProviderType } from './sdapi/index.ts';
 import { comfyuiProviderType } from './comfyui/comfyui-config.ts';
 import { createStubProvider } from './stub/index.ts';
+import { geminiProviderType } from './gemini/index.ts';
+import { openaiProviderType } from './openai/index.ts';
+import { replicateProviderType } from './replicate/index.ts';
 
 export interface ProviderContext {
   /** The provider's key in the config. */
@@ -46,4 +49,7 @@ export const PROVIDER_TYPES: Record<string, ProviderType<unknown>> = {
   }),
   sdapi: defineType(sdapiProviderType),
   comfyui: defineType(comfyuiProviderType),
+  openai: defineType(openaiProviderType),
+  replicate: defineType(replicateProviderType),
+  gemini: defineType(geminiProviderType),
 };

@@ -1,0 +1,86 @@
+/**
+ * `createOpenAIProvider`: OpenAI Images, or with `baseURL` any OpenAI-compatible gateway
+ * (LiteLLM, LocalAI, OpenRouter, llama-swap's /v1, stable-diffusion.cpp's /v1).
+ */
+import { ImagegenError, type ImageModel, type ModelInfo, type Provider } from '../../imagegen/index.ts';
+import type { DecodeLimits } from '../../images/index.ts';
+import { apiKeyFrom, errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
+import { parseOpenAIError } from './openai-error.ts';
+import { createOpenAIImageModel } from './openai-image-model.ts';
+import { OPENAI_MODEL_RULES, type OpenAIImageModelId } from './openai-settings.ts';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export interface OpenAIProviderSettings {
+  /** Provider name in results and messages (default "openai"). */
+  name?: string;
+  /** Default https://api.openai.com/v1; a gateway's `/v1` URL otherwise. */
+  baseURL?: string;
+  apiKey?: string;
+  /** Environment variable holding the key, read at call time (default OPENAI_API_KEY for api.openai.com; none for a gateway). */
+  apiKeyEnv?: string;
+  env?: NodeJS.ProcessEnv;
+  headers?: Record<string, string>;
+  fetch?: FetchFunction;
+  /** Per call; gpt-image generations can take minutes (default 300000). */
+  timeoutMs?: number;
+  /** Gateway-specific fields merged into every body. */
+  extraFields?: Record<string, unknown>;
+  /** stable-diffusion.cpp behind /v1: send the seed and knobs as `<sd_cpp_extra_args>` in the prompt. */
+  sdCppExtraArgs?: boolean;
+  /** Calls in flight at once when n is split (default 2). */
+  concurrency?: number;
+  decodeLimits?: DecodeLimits;
+}
+
+export interface OpenAIProvider extends Provider {
+  imageModel(id: OpenAIImageModelId): ImageModel;
+}
+
+export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): OpenAIProvider {
+  const name = settings.name ?? 'openai';
+  const baseURL = (settings.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+  const official = settings.baseURL === undefined || baseURL === OPENAI_BASE_URL;
+  const keyVariable = settings.apiKeyEnv ?? (official ? 'OPENAI_API_KEY' : undefined);
+  const headers = (): Record<string, string> => {
+    const key = settings.apiKey ?? (keyVariable ? apiKeyFrom(settings.env ?? process.env, keyVariable, name) : undefined);
+    return { ...settings.headers, ...(key && { authorization: `Bearer ${key}` }) };
+  };
+  const models = new Map<string, ImageModel>();
+  const config = {
+    provider: name,
+    baseURL,
+    headers,
+    fetch: settings.fetch,
+    timeoutMs: settings.timeoutMs ?? 300_000,
+    extraFields: settings.extraFields ?? {},
+    sdCppExtraArgs: settings.sdCppExtraArgs ?? false,
+    concurrency: settings.concurrency ?? 2,
+    decodeLimits: settings.decodeLimits,
+  };
+
+  const imageModel = (id: string): ImageModel => {
+    if (!id) throw new ImagegenError('not_found', `the ${name} provider needs a model id`, { param: 'model' });
+    let model = models.get(id);
+    if (!model) models.set(id, (model = createOpenAIImageModel(id, config)));
+    return model;
+  };
+
+  return {
+    name,
+    imageModel,
+    /** GET /models: on api.openai.com only the image models of the table; a gateway's whole list otherwise. */
+    async listModels(options = {}) {
+      const response = await httpCall(`${baseURL}/models`, { headers: headers() }, { provider: name, fetch: settings.fetch, timeoutMs: 30_000, signal: options.signal });
+      if (!response.ok) throw await errorFromResponse(response, name, parseOpenAIError);
+      const body = (await readJson(response, name)) as { data?: { id?: unknown }[] };
+      const ids = (body.data ?? []).map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
+      return ids
+        .filter((id) => !official || id in OPENAI_MODEL_RULES)
+        .map((id): ModelInfo => {
+          const { capabilities, knobs, maxImagesPerCall } = imageModel(id);
+          return { id, provider: name, capabilities, knobs, maxImagesPerCall };
+        });
+    },
+  };
+}
