@@ -3,6 +3,8 @@
  * an empty file, or none, starts the daemon on the stub backend with ./data.
  */
 import { z } from 'zod';
+import { CustomTemplateSchema } from '../compose/custom.ts';
+import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
 
 const KnobDefaults = z
   .object({
@@ -55,10 +57,30 @@ export const LimitsConfig = z
   })
   .strict();
 
+export const ComposeConfig = z
+  .object({
+    /** Memory cache for rendered cards, in MB. */
+    cache_mb: z.number().min(0).default(64),
+    /** Also keep rendered cards in <data_dir>/compose-cache, across restarts. */
+    disk_cache: z.boolean().default(true),
+    /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
+    templates: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,39}$/, 'template ids are lower-case words joined by dashes')
+          .refine((id) => !BUILT_IN_TEMPLATES.some((t) => t.id === id), 'a custom template cannot reuse a built-in template id'),
+        CustomTemplateSchema,
+      )
+      .default({}),
+  })
+  .strict();
+
 export const Config = z
   .object({
     server: ServerConfig.default(ServerConfig.parse({})),
     limits: LimitsConfig.default(LimitsConfig.parse({})),
+    compose: ComposeConfig.default(ComposeConfig.parse({})),
     providers: z.record(z.string(), ProviderConfig).default({}),
     models: z.array(ModelConfig).default([]),
     /** The model used when a request names none. */
