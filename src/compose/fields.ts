@@ -115,6 +115,8 @@ function checkValue(name: string, spec: FieldSpec, value: unknown, param: string
       if (typeof value !== 'string' || !spec.choices!.includes(value)) throw fail(`must be one of: ${spec.choices!.join(', ')}`);
       return value;
     case 'image': {
+      // A query string can only carry a generate layer as JSON text.
+      if (typeof value === 'string' && value.trimStart().startsWith('{')) value = parseJson(value);
       if (typeof value === 'string') return value;
       const layer = typeof value === 'object' && value !== null && 'generate' in value ? GenerateLayerSchema.safeParse((value as { generate: unknown }).generate) : undefined;
       if (!layer) throw fail('must be base64, a data URL, or {"generate": {"prompt": ...}}; URLs are never fetched');
@@ -124,6 +126,14 @@ function checkValue(name: string, spec: FieldSpec, value: unknown, param: string
       }
       return { generate: layer.data };
     }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
