@@ -98,7 +98,8 @@ const listRoute = createRoute({
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export function registerComposeRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
-  const composer = createComposer({ config: engine.config, generate: engine.generate, decodeLimits: engine.decodeLimits });
+  // Late-bound, so the layer call is always engine.generate as it is now (tests wrap it).
+  const composer = createComposer({ config: engine.config, generate: (model, request, context) => engine.generate(model, request, context), decodeLimits: engine.decodeLimits });
 
   app.openapi(listRoute, (c) =>
     c.json(
