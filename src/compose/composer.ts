@@ -8,18 +8,18 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { ImagegenError, type Size, type Warning } from '../imagegen/index.ts';
-import { convertImage, MIME_BY_FORMAT, type DecodeLimits, type OutputFormat } from '../images/index.ts';
+import { MIME_BY_FORMAT, type DecodeLimits, type OutputFormat } from '../images/index.ts';
 import { createCardCache, type CachedCard } from './cache.ts';
 import { customTemplate } from './custom.ts';
 import { checkValues, type FieldSpec, type Values } from './fields.ts';
 import { loadFonts, type FontSet } from './fonts.ts';
 import { resolveImage, type GenerateFn } from './layers.ts';
-import { renderPng } from './render.ts';
+import { renderCard } from './render.ts';
 import type { ResolvedValues, Template } from './template.ts';
 import { BUILT_IN_TEMPLATES } from './templates/index.ts';
 
 /** Bump when a change to fonts, renderer or built-in layouts changes output bytes. */
-const RENDERER_VERSION = 'compose/1';
+const RENDERER_VERSION = 'compose/2';
 
 export interface TemplateInfo {
   id: string;
@@ -93,16 +93,15 @@ export function createComposer(options: ComposerOptions): Composer {
       }
     }
     const tree = card.template.build(resolved, card.size);
-    let png: Uint8Array;
+    let bytes: Uint8Array;
     try {
-      png = await renderPng(tree, card.size, fonts);
+      bytes = await renderCard(tree, card.size, fonts, card.format);
     } catch (error) {
       // A custom template can put caller text where the renderer wants CSS; that is bad data.
       // In a built-in template it is our bug, and stays a 500.
       if (builtIn.has(card.template.id)) throw error;
       throw new ImagegenError('invalid_request', `template ${card.template.id} could not be drawn with this data: ${(error as Error).message}`, { param: 'data' });
     }
-    const bytes = card.format === 'png' ? png : await convertImage(png, card.format);
     return { bytes, mimeType: MIME_BY_FORMAT[card.format], width: card.size.width, height: card.size.height, warnings };
   }
 
