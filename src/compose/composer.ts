@@ -19,7 +19,7 @@ import type { ResolvedValues, Template } from './template.ts';
 import { BUILT_IN_TEMPLATES } from './templates/index.ts';
 
 /** Bump when a change to fonts, renderer or built-in layouts changes output bytes. */
-const RENDERER_VERSION = 'compose/2';
+const RENDERER_VERSION = 'compose/3';
 
 export interface TemplateInfo {
   id: string;

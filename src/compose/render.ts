@@ -34,7 +34,8 @@ export function toSatoriElement(tree: TreeNode, fonts: FontSet): SatoriElement |
 
 function toSatori(node: TreeNode, fonts: FontSet): SatoriElement | string {
   if (typeof node === 'string') return node;
-  const style = { ...safeStyle(node.style) };
+  // border-box, as in every CSS reset: a box with padding stays the size it says.
+  const style: Style = { boxSizing: 'border-box', ...safeStyle(node.style) };
   switch (node.type) {
     case 'div':
       return { type: 'div', props: { style, children: (node.children ?? []).map((child) => toSatori(child, fonts)) } };

@@ -56,7 +56,7 @@ export function backdrop(values: ResolvedValues, size: { width: number; height: 
     layers.push({ type: 'img', src: values.background_image, style: { ...full, objectFit: 'cover' } });
     layers.push({ type: 'div', style: { ...full, backgroundColor: colours.background, opacity: 0.72 } });
   }
-  const content: TreeNode = { type: 'div', style: { display: 'flex', position: 'relative', width: '100%', height: '100%', boxSizing: 'border-box', ...style }, children };
+  const content: TreeNode = { type: 'div', style: { display: 'flex', position: 'relative', width: '100%', height: '100%', ...style }, children };
   return { type: 'div', style: root, children: [...layers, content] };
 }
 
