@@ -65,13 +65,13 @@ export const ComposeConfig = z
     disk_cache: z.boolean().default(true),
     /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
     templates: z
-      .record(
-        z
-          .string()
-          .regex(/^[a-z][a-z0-9-]{0,39}$/, 'template ids are lower-case words joined by dashes')
-          .refine((id) => !BUILT_IN_TEMPLATES.some((t) => t.id === id), 'a custom template cannot reuse a built-in template id'),
-        CustomTemplateSchema,
-      )
+      .record(z.string(), CustomTemplateSchema)
+      .superRefine((templates, ctx) => {
+        for (const id of Object.keys(templates)) {
+          if (!/^[a-z][a-z0-9-]{0,39}$/.test(id)) ctx.addIssue({ code: 'custom', path: [id], message: 'template ids are lower-case words joined by dashes' });
+          if (BUILT_IN_TEMPLATES.some((t) => t.id === id)) ctx.addIssue({ code: 'custom', path: [id], message: 'a custom template cannot reuse a built-in template id' });
+        }
+      })
       .default({}),
   })
   .strict();

@@ -197,12 +197,56 @@ describe('compose: custom templates from the config', () => {
   });
 
   it('is refused at load when a placeholder names no field, an img points at a URL, or an id is taken', () => {
-    const bad = [
-      { ...quote, tree: { type: 'text', text: '{{nope}}' } },
-      { ...quote, tree: { type: 'img', src: 'https://example.com/a.png' } },
-      { ...quote, fields: { format: { type: 'text' } }, tree: 'x' },
+    const bad: [unknown, RegExp][] = [
+      [{ ...quote, tree: { type: 'text', text: '{{nope}}' } }, /\{\{nope\}\} names no field/],
+      [{ ...quote, tree: { type: 'img', src: 'https://example.com/a.png' } }, /URLs are never fetched/],
+      [{ ...quote, fields: { format: { type: 'text' } }, tree: 'x' }, /"format" is reserved/],
+      [{ ...quote, tree: { type: 'div', children: ['a', 'b'] } }, /several children needs style display: flex/],
+      [{ ...quote, html: '<div>x</div>' }, /exactly one of tree \(JSON\) or html/],
     ];
-    for (const template of bad) assert.throws(() => parseConfig({ compose: { templates: { quote: template } } }));
-    assert.throws(() => parseConfig({ compose: { templates: { og: quote } } }));
+    for (const [template, reason] of bad) {
+      assert.throws(() => parseConfig({ compose: { templates: { quote: template } } }), (error: Error) => reason.test(error.message), reason.source);
+    }
+    assert.throws(() => parseConfig({ compose: { templates: { og: quote } } }), /cannot reuse a built-in template id/);
+  });
+});
+
+describe('compose: custom templates as HTML/CSS text', () => {
+  const html = `
+    <div style="display: flex; flex-direction: column; justify-content: center; width: 640px; height: 320px; padding: 40px; background-color: {{tint}}; color: #ffffff; font-family: Inter">
+      <img src="{{mark}}" style="width: 48px; height: 48px" />
+      <h1 data-fit="560 64 24 2">{{headline}} &amp; more</h1>
+      <p style="font-size: 24px; color: #cbd5e1">{{byline}}</p>
+    </div>`;
+  const template = {
+    width: 640,
+    height: 320,
+    fields: { headline: { type: 'text', required: true }, byline: { type: 'text', default: 'koder' }, tint: { type: 'color', default: '#7c3aed' }, mark: { type: 'image' } },
+    html,
+  };
+
+  it('renders at its size with the fields filled in', async () => {
+    const { composer } = await makeComposer({ compose: { templates: { note: template } } });
+    const card = await composer.compose(composer.prepare('note', { headline: 'HTML templates' }));
+    const { data, info } = await sharp(card.bytes).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [640, 320]);
+    assert.deepEqual([...data.subarray(4 * (info.width * 5 + 5), 4 * (info.width * 5 + 5) + 3)], [0x7c, 0x3a, 0xed]);
+    // The fitted headline is drawn: some pixels in its band are near white.
+    let light = 0;
+    for (let y = 100; y < 220; y++) for (let x = 40; x < 600; x++) if (data[4 * (y * info.width + x)]! > 230) light++;
+    assert.ok(light > 500, `headline pixels: ${light}`);
+  });
+
+  it('refuses unsupported HTML at load, saying why', () => {
+    const cases: [string, RegExp][] = [
+      ['<div><script>x</script></div>', /<script> is not supported/],
+      ['<div>a</span>', /closes <div>/],
+      ['<div style="display: flex">', /never closed/],
+      ['<div><b>x</b><i>y</i></div>', /not supported/],
+      ['<div><img src="http://example.com/a.png"/></div>', /URLs are never fetched/],
+    ];
+    for (const [bad, reason] of cases) {
+      assert.throws(() => parseConfig({ compose: { templates: { note: { ...template, html: bad } } } }), (error: Error) => reason.test(error.message), bad);
+    }
   });
 });
