@@ -74,6 +74,7 @@ export function createComposer(options: ComposerOptions): Composer {
   const cache = createCardCache({
     maxBytes: config.compose.cache_mb * 1024 * 1024,
     dir: config.compose.disk_cache ? join(config.server.data_dir, 'compose-cache') : undefined,
+    maxDiskBytes: config.compose.disk_cache_mb * 1024 * 1024,
   });
   const inFlight = new Map<string, Promise<ComposedCard>>();
   const fonts = loadFonts();

@@ -63,6 +63,8 @@ export const ComposeConfig = z
     cache_mb: z.number().min(0).default(64),
     /** Also keep rendered cards in <data_dir>/compose-cache, across restarts. */
     disk_cache: z.boolean().default(true),
+    /** Budget of that folder, in MB; the oldest cards are removed first. */
+    disk_cache_mb: z.number().min(1).default(512),
     /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
     templates: z
       .record(z.string(), CustomTemplateSchema)

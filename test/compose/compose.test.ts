@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { createCardCache } from '../../src/compose/cache.ts';
 import { createComposer } from '../../src/compose/index.ts';
 import { fitText } from '../../src/compose/fit.ts';
 import { loadFonts } from '../../src/compose/fonts.ts';
@@ -93,6 +94,17 @@ describe('compose: determinism and cache', () => {
     const fromDisk = await restarted.composer.lookup(restarted.composer.prepare('banner', { title: 'Cached' }));
     assert.ok(fromDisk?.cached);
     assert.ok(Buffer.from(fromDisk.bytes).equals(Buffer.from(first.bytes)));
+  });
+
+  it('keeps the cache folder within its budget, oldest out first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'compose-'));
+    const cache = createCardCache({ maxBytes: 1024 * 1024, dir, maxDiskBytes: 2500 });
+    const card = (fill: number) => ({ bytes: new Uint8Array(1000).fill(fill), mimeType: 'image/png', width: 1, height: 1, warnings: [] });
+    for (const key of ['a', 'b', 'c', 'd']) await cache.set(key, card(key.charCodeAt(0)));
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.bin')).sort(), ['c.bin', 'd.bin']);
+    const restarted = createCardCache({ maxBytes: 0, dir, maxDiskBytes: 2500 });
+    assert.equal(await restarted.get('a'), undefined);
+    assert.deepEqual([...(await restarted.get('d'))!.bytes.subarray(0, 2)], [100, 100]);
   });
 
   it('with the disk cache off, nothing survives a restart', async () => {
