@@ -11,7 +11,7 @@ import { ImagegenError, type Size, type Warning } from '../imagegen/index.ts';
 import { MIME_BY_FORMAT, type DecodeLimits, type OutputFormat } from '../images/index.ts';
 import { createCardCache, type CachedCard } from './cache.ts';
 import { customTemplate } from './custom.ts';
-import { checkValues, type FieldSpec, type Values } from './fields.ts';
+import { checkValues, type FieldSpec, type ImageValue, type Values } from './fields.ts';
 import { loadFonts, type FontSet } from './fonts.ts';
 import { resolveImage, type GenerateFn } from './layers.ts';
 import { renderCard } from './render.ts';
@@ -86,7 +86,7 @@ export function createComposer(options: ComposerOptions): Composer {
     for (const [name, value] of Object.entries(card.values)) {
       const spec = card.template.fields[name]!;
       if (spec.type === 'image') {
-        resolved[name] = await resolveImage(value as string, spec, `data.${name}`, { ...options, ...call }, warnings);
+        resolved[name] = await resolveImage(value as ImageValue, spec, `data.${name}`, { ...options, ...call }, warnings);
       } else if (spec.type === 'text') {
         resolved[name] = drawableText(String(value), name, fonts, warnings);
       } else {

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { invalidRequest } from '../imagegen/index.ts';
 
-export const FIELD_TYPES = ['text', 'color', 'gradient', 'number', 'image', 'choice'] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
+const FIELD_TYPES = ['text', 'color', 'gradient', 'number', 'image', 'choice'] as const;
 
 export const FieldSpecSchema = z
   .object({
@@ -34,16 +33,16 @@ export interface GenerateLayer {
   steps?: number;
   negative_prompt?: string;
 }
-export type RawImage = string | { generate: GenerateLayer };
+export type ImageValue = string | { generate: GenerateLayer };
 
 /** Checked values: text/colour/choice as strings, numbers as numbers, images still raw. */
-export type FieldValue = string | number | RawImage;
+export type FieldValue = string | number | ImageValue;
 export type Values = Record<string, FieldValue>;
 
 const HEX = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 const FUNCTIONAL = /^(?:rgba?|hsla?)\(\s*[\d.%\s,/-]+\)$/i;
 const NAMED = /^(?:transparent|black|white|red|green|blue|yellow|orange|purple|pink|gray|grey|navy|teal)$/i;
-export const isColor = (value: string) => HEX.test(value) || FUNCTIONAL.test(value) || NAMED.test(value);
+const isColor = (value: string) => HEX.test(value) || FUNCTIONAL.test(value) || NAMED.test(value);
 
 const GenerateLayerSchema = z
   .object({

@@ -6,7 +6,7 @@
 import type { Request, Warning } from '../imagegen/index.ts';
 import { convertImage, decodeBase64Image, inspectImage, type DecodeLimits } from '../images/index.ts';
 import type { RequestContext } from '../engine.ts';
-import type { FieldSpec, GenerateLayer } from './fields.ts';
+import type { FieldSpec, ImageValue } from './fields.ts';
 
 export type GenerateFn = (modelId: string | undefined, request: Request, context: RequestContext) => Promise<{ images: { bytes: Uint8Array }[]; warnings: Warning[] }>;
 
@@ -21,7 +21,7 @@ export interface LayerContext {
 const DEFAULT_LAYER_SEED = 0;
 
 export async function resolveImage(
-  value: string | { generate: GenerateLayer },
+  value: ImageValue,
   spec: FieldSpec,
   param: string,
   context: LayerContext,
