@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runDaemon } from '../server/daemon.ts';
 import { VERSION } from '../version.ts';
 import { createClient, UnreachableError, type Answer, type Client } from './client.ts';
+import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
 import { formatFromPath, writeImages, type OutImage } from './output.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
@@ -15,7 +16,7 @@ export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 class UsageError extends Error {}
 class RefusedError extends Error {}
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -70,6 +71,12 @@ const COMMANDS: Record<string, Command> = {
       if (flags.strength !== undefined) body.strength = toNumber(flags.strength, '--strength');
       await generateImages(client, '/v1/edit', body, flags, print);
     },
+  },
+  compose: {
+    usage: COMPOSE_USAGE,
+    options: COMPOSE_OPTIONS,
+    run: ({ positionals, flags, client, print }) =>
+      runCompose({ positionals, flags, client, print, usage: (message) => new UsageError(message), expectOk }),
   },
   models: {
     usage: 'kimaging models [--json]',

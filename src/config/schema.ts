@@ -3,6 +3,8 @@
  * an empty file, or none, starts the daemon on the stub backend with ./data.
  */
 import { z } from 'zod';
+import { CustomTemplateSchema } from '../compose/custom.ts';
+import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
 
 const KnobDefaults = z
   .object({
@@ -55,10 +57,32 @@ export const LimitsConfig = z
   })
   .strict();
 
+export const ComposeConfig = z
+  .object({
+    /** Memory cache for rendered cards, in MB. */
+    cache_mb: z.number().min(0).default(64),
+    /** Also keep rendered cards in <data_dir>/compose-cache, across restarts. */
+    disk_cache: z.boolean().default(true),
+    /** Budget of that folder, in MB; the oldest cards are removed first. */
+    disk_cache_mb: z.number().min(1).default(512),
+    /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
+    templates: z
+      .record(z.string(), CustomTemplateSchema)
+      .superRefine((templates, ctx) => {
+        for (const id of Object.keys(templates)) {
+          if (!/^[a-z][a-z0-9-]{0,39}$/.test(id)) ctx.addIssue({ code: 'custom', path: [id], message: 'template ids are lower-case words joined by dashes' });
+          if (BUILT_IN_TEMPLATES.some((t) => t.id === id)) ctx.addIssue({ code: 'custom', path: [id], message: 'a custom template cannot reuse a built-in template id' });
+        }
+      })
+      .default({}),
+  })
+  .strict();
+
 export const Config = z
   .object({
     server: ServerConfig.default(ServerConfig.parse({})),
     limits: LimitsConfig.default(LimitsConfig.parse({})),
+    compose: ComposeConfig.default(ComposeConfig.parse({})),
     providers: z.record(z.string(), ProviderConfig).default({}),
     models: z.array(ModelConfig).default([]),
     /** The model used when a request names none. */

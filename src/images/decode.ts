@@ -85,6 +85,8 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 2 | 3 | 4;
+  /** Colour already multiplied by alpha (a rasteriser's native output); encoding undoes it. */
+  premultiplied?: boolean;
 }
 
 /** Decode to raw pixels (after inspectImage has vetted the bytes), optionally resized. */

@@ -11,7 +11,7 @@ export function formatOfMime(mimeType: string): OutputFormat | undefined {
 
 /** Raw pixels to an encoded image. PNG output is deterministic for the same pixels. */
 export async function encodeRaw(raw: RawImage, format: OutputFormat = 'png'): Promise<Uint8Array> {
-  const pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+  const pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels, premultiplied: raw.premultiplied ?? false } });
   return new Uint8Array(await encodeWith(pipeline, format).toBuffer());
 }
 

@@ -8,6 +8,7 @@ import { ImagegenError } from '../imagegen/index.ts';
 import type { Engine } from '../engine.ts';
 import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
+import { registerComposeRoutes } from './routes/compose.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 
@@ -42,6 +43,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
 
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
+  registerComposeRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
