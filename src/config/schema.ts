@@ -3,6 +3,7 @@
  * an empty file, or none, starts the daemon on the stub backend with ./data.
  */
 import { z } from 'zod';
+import { PolicyConfig, TenantConfig } from './policy.ts';
 
 const KnobDefaults = z
   .object({
@@ -63,6 +64,9 @@ export const Config = z
     models: z.array(ModelConfig).default([]),
     /** The model used when a request names none. */
     default_model: z.string().optional(),
+    /** API-key holders; none means open mode (tenant `local`, loopback only). */
+    tenants: z.array(TenantConfig).default([]),
+    policy: PolicyConfig.default(PolicyConfig.parse({})),
   })
   .strict();
 

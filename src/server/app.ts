@@ -6,13 +6,16 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ImagegenError } from '../imagegen/index.ts';
 import type { Engine } from '../engine.ts';
+import type { Principal } from '../policy/index.ts';
+import { authMiddleware } from './auth.ts';
 import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
+import { registerUsageRoutes } from './routes/usage.ts';
 
 export interface AppEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; principal: Principal };
 }
 
 export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
@@ -40,8 +43,11 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     }),
   );
 
+  app.use('/v1/*', authMiddleware(engine));
+
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
+  registerUsageRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
