@@ -99,5 +99,7 @@ export const ALLOWED_PHRASES: string[] = [
   'pussycat', 'pussy willow', 'pussy willows', 'shiitake', 'blue tit', 'great tit', 'coal tit', 'titmouse', 'tit bird', 'long tailed tit',
   'penistone', 'dick van dyke', 'moby dick', 'cockatoo', 'cockatiel', 'cockpit', 'cockerel', 'cockburn', 'peacock', 'woodcock',
   'gamecock', 'hancock', 'shuttlecock', 'weathercock', 'stopcock', 'cockle', 'cockles', 'hitchcock', 'babcock', 'scunthorpe',
+  'cum laude', 'magna cum laude', 'summa cum laude', 'spotted dick', 'hooker s green', 'hookers green', 'bikini atoll',
+  'blood sample', 'blood samples', 'sexual health', 'sexual harassment awareness',
   'sussex', 'essex', 'middlesex', 'wessex', 'sextant', 'sextet', 'analysis', 'therapist', 'grape', 'grapes', 'drape', 'drapes',
 ];

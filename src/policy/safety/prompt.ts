@@ -31,47 +31,50 @@ const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecomme
 
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
 
-/** Lowercase, accents off, leetspeak folded inside words, everything else a single space. */
+/**
+ * Lowercase, accents off, leetspeak folded inside words (not inside numbers: "15yo" stays),
+ * spelled-out letters joined ("n.u.d.e" -> "nude"), everything else a single space, padded.
+ */
 export function normalise(text: string): string {
   return ` ${text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
-    .replace(/(?<=[a-z])[013457@$]|[013457@$](?=[a-z])/g, (c) => LEET[c] ?? c)
+    .replace(/(?<=[a-z])[013457@$](?![0-9])|(?<![0-9])[013457@$](?=[a-z])/g, (c) => LEET[c] ?? c)
     .replace(/[^a-z0-9]+/g, ' ')
+    .replace(/\b[a-z](?: [a-z]\b){2,}/g, (letters) => letters.replace(/ /g, ''))
     .trim()} `;
 }
 
-const phrase = (term: string) => new RegExp(` ${normalise(term).trim()} `, 'g');
+/** A term as whole words; lookarounds, so neighbouring terms ("nude child") both match. */
+const phrase = (term: string) => new RegExp(`(?<= )${normalise(term).trim()}(?= )`, 'g');
 const compile = (terms: string[]) => terms.map((term) => ({ term, pattern: phrase(term) }));
 
 const LISTS = TERM_LISTS.map((list) => ({ ...list, compiled: compile(list.terms) }));
 const MINOR = compile(MINOR_TERMS);
 const MINOR_SEXUAL = compile(MINOR_SEXUAL_TERMS);
-// Longest first, so "dick van dyke" is removed before "van dyke" could be.
+// Longest first, so "dick van dyke" is removed before a shorter phrase inside it could be.
 const ALLOWED = compile([...ALLOWED_PHRASES].sort((a, b) => b.length - a.length));
 
-/** Matches a term even where it touches another: spaces are doubled so adjacent words both match. */
 function contains(text: string, pattern: RegExp): boolean {
   pattern.lastIndex = 0;
   return pattern.test(text);
 }
 
 export function classifyPrompt(text: string): Finding[] {
-  let normal = normalise(text).replace(/ /g, '  ');
-  for (const { pattern } of ALLOWED) normal = normal.replace(new RegExp(pattern.source.replace(/ /g, ' +'), 'g'), '  ');
+  let normal = normalise(text);
+  for (const { pattern } of ALLOWED) normal = normal.replace(pattern, '').replace(/ {2,}/g, ' ');
   const findings: Finding[] = [];
   for (const list of LISTS) {
     for (const { term, pattern } of list.compiled) if (contains(normal, pattern)) findings.push({ category: list.category, tier: list.tier, term });
   }
-  const squeezed = normal.replace(/ +/g, ' ');
-  for (const match of matcher.getAllMatches(squeezed, true)) {
+  for (const match of matcher.getAllMatches(normal, true)) {
     const word = englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord ?? 'profanity';
     const [category, tier] = OBSCENITY_CATEGORY[word] ?? (['profanity', 'mild'] as [Category, Tier]);
     findings.push({ category, tier, term: word });
   }
   for (const { term, pattern } of MINOR_SEXUAL) if (contains(normal, pattern)) findings.push({ category: 'sexual_minors', tier: 'explicit', term });
-  const minor = MINOR.find(({ pattern }) => contains(normal, pattern))?.term ?? minorAge(squeezed);
+  const minor = MINOR.find(({ pattern }) => contains(normal, pattern))?.term ?? minorAge(normal);
   if (minor !== undefined) {
     const sexual = findings.find((f) => f.category === 'sexual');
     if (sexual) findings.push({ category: 'sexual_minors', tier: 'explicit', term: `${minor} + ${sexual.term}` });
