@@ -30,15 +30,6 @@ export interface Reservation {
 }
 
 export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, now = new Date()): Promise<Reservation> {
-  const perMinute = tenant.quota.images_per_minute;
-  if (perMinute !== undefined) {
-    const outcome = await store.rateLimits.take(`${tenant.id}:images_per_minute`, estimate.images, perMinute, 60, now);
-    if (!outcome.ok) {
-      throw new ImagegenError('rate_limited', `tenant ${tenant.id} is limited to ${perMinute} images per minute`, {
-        retryAfter: outcome.retryAfterSeconds,
-      });
-    }
-  }
   const window = localDay(now, tenant.timeZone);
   const charges: CounterCharge[] = (Object.keys(DAILY_LIMITS) as (keyof Amounts)[]).map((metric) => ({
     metric,
@@ -55,7 +46,20 @@ export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, n
       { retryAfter: secondsUntilNextDay(now, tenant.timeZone) },
     );
   }
-  return { tenant: tenant.id, window, reserved: estimate };
+  const reservation = { tenant: tenant.id, window, reserved: estimate };
+  // After the quota, so a request the quota refuses takes nothing from the minute's allowance,
+  // and one the rate limit refuses gives its reservation back: a 429 never costs anything.
+  const perMinute = tenant.quota.images_per_minute;
+  if (perMinute !== undefined) {
+    const rate = await store.rateLimits.take(`${tenant.id}:images_per_minute`, estimate.images, perMinute, 60, now);
+    if (!rate.ok) {
+      await settle(store, reservation, ZERO);
+      throw new ImagegenError('rate_limited', `tenant ${tenant.id} is limited to ${perMinute} images per minute`, {
+        retryAfter: rate.retryAfterSeconds,
+      });
+    }
+  }
+  return reservation;
 }
 
 /** Move the reservation to the delivered amounts (ZERO refunds it all). */

@@ -108,6 +108,9 @@ describe('rate limit', () => {
   it('answers 429 rate_limited with Retry-After once the images per minute are used', async () => {
     const { post, engine } = await makeApp({ tenants: [{ id: 'acme', quota: { images_per_minute: 3 } }] });
     const key = await keyFor(engine, 'acme');
+    // The window is the clock minute: start well inside one so the three requests share it.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
     assert.equal((await post('/v1/generate', { prompt: 'a', n: 2, size: '64x64' }, bearer(key))).status, 200);
     assert.equal((await post('/v1/generate', { prompt: 'a', n: 1, size: '64x64' }, bearer(key))).status, 200);
     const limited = await post('/v1/generate', { prompt: 'a', n: 1, size: '64x64' }, bearer(key));
@@ -115,5 +118,6 @@ describe('rate limit', () => {
     assert.equal((await limited.json()).error.code, 'rate_limited');
     const retryAfter = Number(limited.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(await engine.store.quotas.used('acme', 'images', today()), 3, 'the rate-limited request gave its reservation back');
   });
 });
