@@ -46,7 +46,7 @@ function loadClassifier(): ImageClassifier {
     if (tf.getBackend() !== 'wasm') {
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
-      await tf.setBackend('wasm');
+      await withoutProcessHandlers(() => tf.setBackend('wasm'));
     }
     const nsfwjs = require('nsfwjs') as { load(name: string): Promise<NsfwModel> };
     const model = await quietly(() => nsfwjs.load('MobileNetV2'));
@@ -86,6 +86,24 @@ function loadClassifier(): ImageClassifier {
       }
     },
   };
+}
+
+/**
+ * The wasm backend's Emscripten glue adds process-wide uncaughtException/unhandledRejection
+ * handlers that rethrow, so any later crash of the daemon would point at a line of minified
+ * wasm glue. Node's own behaviour is the same minus that; take the handlers back off.
+ */
+async function withoutProcessHandlers<T>(run: () => Promise<T>): Promise<T> {
+  const events: string[] = ['uncaughtException', 'unhandledRejection'];
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = events.map((event) => new Set(emitter.listeners(event)));
+  try {
+    return await run();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of emitter.listeners(event)) if (!before[i]!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    });
+  }
 }
 
 /** nsfwjs prints a hosting hint (console.info) on load; drop that one line, keep all others. */
