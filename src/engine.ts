@@ -2,9 +2,12 @@
  * The composition root: config in, the wired stages out. The daemon and `kimaging --local` both
  * serve through one engine, so the CLI's local mode is the same code path as the HTTP one.
  */
-import type { Config } from './config/index.ts';
+import { mkdirSync } from 'node:fs';
+import type { Config, SafetyLevel } from './config/index.ts';
 import type { CallOptions, Request, Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
+import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
+import { openStore, type Store } from './store/index.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type Router } from './router/router.ts';
 
@@ -12,6 +15,10 @@ import { createRouter, type Router } from './router/router.ts';
 export interface RequestContext extends CallOptions {
   route: 'generate' | 'edit' | 'compose' | 'upscale';
   requestId?: string;
+  /** The tenant and key (from the auth middleware); absent is the open tenant, when there is one. */
+  principal?: Principal;
+  /** A safety level the request asks for; only a stricter one than the tenant's applies. */
+  safety?: SafetyLevel;
 }
 
 export interface Engine {
@@ -19,6 +26,8 @@ export interface Engine {
   decodeLimits: DecodeLimits;
   registry: ModelRegistry;
   router: Router;
+  policy: Policy;
+  store: Store;
   /**
    * The one path every image request takes (HTTP routes, compose layers, the CLI's --local):
    * policy before and after, the router in between. See DESIGN.md, "How a request flows".
@@ -31,6 +40,8 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the global fetch for every provider (tests point it at fakes). */
   fetch?: typeof globalThis.fetch;
+  /** Replaces the nsfwjs image classifier (tests of the decision logic). */
+  classifier?: PolicyOptions['classifier'];
 }
 
 export async function createEngine(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -40,12 +51,49 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   };
   const registry = createModelRegistry(config, { env: options.env ?? process.env, decodeLimits, fetch: options.fetch });
   const router = createRouter(registry);
+  mkdirSync(config.server.data_dir, { recursive: true });
+  const store = openStore(config);
+  const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
   return {
     config,
     decodeLimits,
     registry,
     router,
-    generate: (modelId, request, context) => router.generate(modelId, request, context),
-    async close() {},
+    policy,
+    store,
+    async generate(modelId, request, context) {
+      const known = knownModel(registry, modelId);
+      const admission = await policy.admit({
+        model: modelId ?? registry.defaultModel,
+        provider: known?.info.provider,
+        defaultSize: known?.defaults.size,
+        request,
+        principal: context.principal,
+        safety: context.safety,
+        route: context.route,
+        requestId: context.requestId,
+        signal: context.signal,
+      });
+      let result: Result & { cached?: boolean };
+      try {
+        result = await router.generate(modelId, request, context);
+      } catch (error) {
+        await admission.fail(error);
+        throw error;
+      }
+      return admission.complete(result);
+    },
+    async close() {
+      await store.close();
+    },
   };
+}
+
+/** The model's registry entry when the id is one (the router may know aliases the registry does not). */
+function knownModel(registry: ModelRegistry, modelId: string | undefined) {
+  try {
+    return registry.resolve(modelId);
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,7 @@ import { VERSION } from '../version.ts';
 import { createClient, UnreachableError, type Answer, type Client } from './client.ts';
 import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
 import { formatFromPath, writeImages, type OutImage } from './output.ts';
+import { AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -48,7 +49,7 @@ interface Command {
   usage: string;
   options?: ParseArgsConfig['options'];
   /** Runs with a client; `serve` has none and runs the daemon instead. */
-  run(args: { positionals: string[]; flags: Flags; client: Client; print: (line: string) => void }): Promise<void>;
+  run(args: { positionals: string[]; flags: Flags; client: Client; print: (line: string) => void; env: NodeJS.ProcessEnv }): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -88,6 +89,47 @@ const COMMANDS: Record<string, Command> = {
         const mark = m.id === list.default_model ? ' (default)' : '';
         print(`${m.id}${mark}\tprovider=${m.owned_by}\t${m.capabilities.join(',')}\tknobs=${m.knobs.join(',')}`);
       }
+    },
+  },
+  keys: {
+    usage: 'kimaging keys create --tenant T [--name N] | keys list [--tenant T] | keys revoke ID   (on the store: --config FILE, --data-dir DIR)',
+    options: { tenant: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } },
+    async run({ positionals, flags, print, env }) {
+      const [action, ...rest] = positionals;
+      try {
+        await runKeys({
+          action,
+          positionals: rest,
+          tenant: flags.tenant as string | undefined,
+          name: flags.name as string | undefined,
+          configPath: flags.config as string | undefined,
+          dataDir: flags['data-dir'] as string | undefined,
+          json: flags.json === true,
+          env,
+          print,
+        });
+      } catch (error) {
+        if (error instanceof AdminUsageError) throw new UsageError(error.message);
+        throw error;
+      }
+    },
+  },
+  usage: {
+    usage: 'kimaging usage [--since 7d|24h|DATE] [--until DATE] [--group-by day|model] [--tenant T] [--csv|--json]',
+    options: { since: { type: 'string' }, until: { type: 'string' }, 'group-by': { type: 'string' }, tenant: { type: 'string' }, csv: { type: 'boolean' } },
+    async run({ flags, client, print }) {
+      const query = new URLSearchParams();
+      try {
+        query.set('from', sinceToTime((flags.since as string | undefined) ?? '7d'));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      if (flags.until !== undefined) query.set('to', String(flags.until));
+      if (flags['group-by'] !== undefined) query.set('group_by', String(flags['group-by']));
+      if (flags.tenant !== undefined) query.set('tenant', String(flags.tenant));
+      const answer = expectOk(await client.call('GET', `/v1/usage?${query}`));
+      if (flags.json) return print(JSON.stringify(answer.json, null, 2));
+      for (const line of formatUsage(answer.json as Parameters<typeof formatUsage>[0], flags.csv === true)) print(line);
     },
   },
 };
@@ -196,7 +238,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       local: flags.local === true,
       configPath: flags.config as string | undefined,
     });
-    await command.run({ positionals: parsed.positionals, flags, client, print: (line) => console.log(line) });
+    await command.run({ positionals: parsed.positionals, flags, client, print: (line) => console.log(line), env });
     return EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) {

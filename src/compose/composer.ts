@@ -13,7 +13,7 @@ import { createCardCache, type CachedCard } from './cache.ts';
 import { customTemplate } from './custom.ts';
 import { checkValues, type FieldSpec, type ImageValue, type Values } from './fields.ts';
 import { loadFonts, type FontSet } from './fonts.ts';
-import { resolveImage, type GenerateFn } from './layers.ts';
+import { resolveImage, type GenerateFn, type LayerCall } from './layers.ts';
 import { renderCard } from './render.ts';
 import type { ResolvedValues, Template } from './template.ts';
 import { BUILT_IN_TEMPLATES } from './templates/index.ts';
@@ -45,15 +45,16 @@ export interface ComposedCard extends CachedCard {
   cached: boolean;
 }
 
-export interface ComposeCallOptions {
-  requestId?: string;
-  signal?: AbortSignal;
-}
+export type ComposeCallOptions = LayerCall;
 
 export interface Composer {
   list(): TemplateInfo[];
   /** Check template and data, and hash them; throws not_found / invalid_request. */
-  prepare(templateId: string, data: unknown, format?: OutputFormat, param?: (field: string) => string): PreparedCard;
+  /**
+   * `namespace` (the tenant and its safety level) joins the cache key of a card with a generate
+   * layer: a generated image is another tenant's to see only through its own policy and quota.
+   */
+  prepare(templateId: string, data: unknown, format?: OutputFormat, param?: (field: string) => string, namespace?: string): PreparedCard;
   /** The cached card, without rendering; undefined on a miss. */
   lookup(card: PreparedCard): Promise<ComposedCard | undefined>;
   compose(card: PreparedCard, options?: ComposeCallOptions): Promise<ComposedCard>;
@@ -113,14 +114,14 @@ export function createComposer(options: ComposerOptions): Composer {
         return { id: t.id, description: t.description, width: size.width, height: size.height, builtIn: builtIn.has(t.id), fields: t.fields };
       }),
 
-    prepare(templateId, data, format = 'png', param = (field) => `data.${field}`) {
+    prepare(templateId, data, format = 'png', param = (field) => `data.${field}`, namespace = 'local') {
       const template = templates.get(templateId);
       if (!template) {
         throw new ImagegenError('not_found', `unknown template "${templateId}"; templates: ${[...templates.keys()].join(', ')}`, { param: 'template' });
       }
       const values = checkValues(template.id, template.fields, data, param);
       const key = createHash('sha256')
-        .update(JSON.stringify([RENDERER_VERSION, template.fingerprint, format, sortedEntries(values)]))
+        .update(JSON.stringify([RENDERER_VERSION, template.fingerprint, format, sortedEntries(values), hasGenerateLayer(values) ? namespace : null]))
         .digest('hex')
         .slice(0, 40);
       return { template, values, format, size: template.size(values), key };
@@ -171,4 +172,8 @@ function drawableText(text: string, field: string, fonts: FontSet, warnings: War
     });
   }
   return kept;
+}
+
+function hasGenerateLayer(values: Record<string, unknown>): boolean {
+  return Object.values(values).some((value) => typeof value === 'object' && value !== null && 'generate' in value);
 }

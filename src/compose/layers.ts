@@ -10,11 +10,12 @@ import type { FieldSpec, ImageValue } from './fields.ts';
 
 export type GenerateFn = (modelId: string | undefined, request: Request, context: RequestContext) => Promise<{ images: { bytes: Uint8Array }[]; warnings: Warning[] }>;
 
-export interface LayerContext {
+/** Who asks (principal, request id, signal): handed on so a layer meets the same policy as /v1/generate. */
+export type LayerCall = Omit<RequestContext, 'route'>;
+
+export interface LayerContext extends LayerCall {
   generate: GenerateFn;
   decodeLimits: DecodeLimits;
-  requestId?: string;
-  signal?: AbortSignal;
 }
 
 /** A generate layer without a seed uses this one, so the same card comes out every time. */
@@ -36,7 +37,8 @@ export async function resolveImage(
     const request: Request = { prompt: layer.prompt, n: 1, size: { width, height }, seed: layer.seed ?? DEFAULT_LAYER_SEED };
     if (layer.steps !== undefined) request.steps = layer.steps;
     if (layer.negative_prompt !== undefined) request.negativePrompt = layer.negative_prompt;
-    const result = await context.generate(layer.model, request, { route: 'compose', requestId: context.requestId, signal: context.signal });
+    const { generate, decodeLimits: _limits, ...call } = context;
+    const result = await generate(layer.model, request, { ...call, route: 'compose' });
     for (const warning of result.warnings) warnings.push({ ...warning, message: `${param}: ${warning.message}` });
     bytes = result.images[0]!.bytes;
   }

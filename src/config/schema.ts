@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CustomTemplateSchema } from '../compose/custom.ts';
 import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
+import { PolicyConfig, TenantConfig } from './policy.ts';
 
 const KnobDefaults = z
   .object({
@@ -87,6 +88,9 @@ export const Config = z
     models: z.array(ModelConfig).default([]),
     /** The model used when a request names none. */
     default_model: z.string().optional(),
+    /** API-key holders; none means open mode (tenant `local`, loopback only). */
+    tenants: z.array(TenantConfig).default([]),
+    policy: PolicyConfig.default(PolicyConfig.parse({})),
   })
   .strict();
 

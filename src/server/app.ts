@@ -6,14 +6,17 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ImagegenError } from '../imagegen/index.ts';
 import type { Engine } from '../engine.ts';
+import type { Principal } from '../policy/index.ts';
+import { authMiddleware } from './auth.ts';
 import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
 import { registerComposeRoutes } from './routes/compose.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
+import { registerUsageRoutes } from './routes/usage.ts';
 
 export interface AppEnv {
-  Variables: { requestId: string };
+  Variables: { requestId: string; principal: Principal };
 }
 
 export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
@@ -41,9 +44,12 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     }),
   );
 
+  app.use('/v1/*', authMiddleware(engine));
+
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
   registerComposeRoutes(app, engine);
+  registerUsageRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
 import { ConfigError, overridesFromEnv, parsePort, resolveConfig, type Config } from '../config/index.ts';
 import { createEngine, type Engine, type EngineOptions } from '../engine.ts';
+import { isLoopback, OPEN_TENANT_ID } from '../policy/index.ts';
 import { createApp } from './app.ts';
 
 export interface Daemon {
@@ -14,6 +15,15 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: Config, options: EngineOptions = {}): Promise<Daemon> {
+  // Open mode has no keys at all: anyone who can connect may generate. Only this machine may.
+  if (config.tenants.length === 0) {
+    if (!isLoopback(config.server.host)) {
+      throw new ConfigError(
+        `refusing to listen on ${config.server.host} with no tenants configured: open mode (no API keys) is loopback-only. Add tenants to the config and create keys with \`kimaging keys create\`, or listen on 127.0.0.1`,
+      );
+    }
+    console.warn(`warning: no tenants configured; running open as tenant "${OPEN_TENANT_ID}" without API keys (loopback only)`);
+  }
   await mkdir(config.server.data_dir, { recursive: true });
   const engine = await createEngine(config, options);
   const app = createApp(engine);

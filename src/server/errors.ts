@@ -56,6 +56,7 @@ export function toImagegenError(error: unknown): ImagegenError | undefined {
 export function errorResponse(c: Context, error: ImagegenError): Response {
   const status = STATUS_BY_CODE[error.code];
   if (error.retryAfter !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter))));
+  if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
   return c.json(
     { error: { code: error.code, message: error.message, ...(error.param !== undefined && { param: error.param }) } },
     status,

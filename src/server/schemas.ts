@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_SEED } from '../imagegen/index.ts';
 import { OUTPUT_FORMATS } from '../images/index.ts';
+import { SAFETY_LEVELS } from '../config/index.ts';
 
 export const ErrorBody = z
   .object({
@@ -42,6 +43,10 @@ const knobs = {
   negative_prompt: z.string().optional(),
   output_format: z.enum(OUTPUT_FORMATS as [string, ...string[]], { error: 'output_format must be png, webp or jpeg' }).optional(),
   strict_knobs: z.boolean().optional().openapi({ description: 'Refuse (422) instead of dropping a knob the backend cannot honour' }),
+  safety: z
+    .enum(SAFETY_LEVELS, { error: 'safety must be off, moderate or strict' })
+    .optional()
+    .openapi({ description: "A safety level for this request; only one stricter than the tenant's applies" }),
 };
 
 export const GenerateBody = z.object(knobs).strict().openapi('GenerateRequest');

@@ -7,19 +7,23 @@ import sharp from 'sharp';
 import { rectMask, solidPng } from '../helpers/app.ts';
 import { run, startDaemonProcess, type DaemonProcess } from '../helpers/processes.ts';
 
+/** The nsfwjs image filter costs seconds of CPU to load in every process; test/policy/ covers it. */
+const NO_IMAGE_FILTER = { policy: { safety: { image: { enabled: false } } } };
+
 describe('kimaging against a daemon the test starts', () => {
   let daemon: DaemonProcess;
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kimaging-cli-'));
-    daemon = await startDaemonProcess(['--data-dir', join(dir, 'data')]);
+    await writeFile(join(dir, 'config.json'), JSON.stringify(NO_IMAGE_FILTER));
+    daemon = await startDaemonProcess(['--data-dir', join(dir, 'data'), '--config', join(dir, 'config.json')]);
   });
   after(() => daemon.stop());
 
   const cli = (args: string[]) => run('kimaging', [...args, '--url', daemon.url], { cwd: dir });
 
   it('the daemon prints one line saying where it listens', () => {
-    assert.match(daemon.output(), /^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.match(daemon.stdout(), /^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
   });
 
   it('generate writes a valid PNG and prints its path', async () => {
@@ -74,7 +78,8 @@ describe('kimaging without a daemon', () => {
 
   it('--local runs the same engine in process', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kimaging-local-'));
-    const result = await run('kimaging', ['generate', 'a red fox', '--local', '--seed', '7', '--size', '64x64', '-o', 'fox.png'], { cwd: dir });
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...NO_IMAGE_FILTER, server: { data_dir: join(dir, 'data') } }));
+    const result = await run('kimaging', ['generate', 'a red fox', '--local', '--config', 'config.json', '--seed', '7', '--size', '64x64', '-o', 'fox.png'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     assert.equal((await sharp(await readFile(join(dir, 'fox.png'))).metadata()).width, 64);
   });
@@ -96,7 +101,7 @@ describe('koder-imaging daemon start', () => {
 
   it('takes settings from the environment and a config file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kimaging-env-'));
-    await writeFile(join(dir, 'c.json'), JSON.stringify({ models: [{ id: 'blocks', provider: 'stub', model: 'stub' }] }));
+    await writeFile(join(dir, 'c.json'), JSON.stringify({ ...NO_IMAGE_FILTER, models: [{ id: 'blocks', provider: 'stub', model: 'stub' }] }));
     const daemon = await startDaemonProcess([], { KIMAGING_CONFIG: join(dir, 'c.json'), KIMAGING_DATA_DIR: join(dir, 'd') });
     try {
       const body = await (await fetch(`${daemon.url}/v1/models`)).json();

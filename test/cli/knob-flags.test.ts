@@ -16,7 +16,7 @@ describe('kimaging knob flags', () => {
     fake = await startSdapiFake({ flavor: 'sdcpp' });
     dir = await mkdtemp(join(tmpdir(), 'kimaging-cli-'));
     config = join(dir, 'config.json');
-    await writeFile(config, JSON.stringify({ server: { data_dir: join(dir, 'data') }, providers: { sd: { type: 'sdapi', base_url: fake.url } }, models: [{ id: 'sd', provider: 'sd', model: 'default' }] }));
+    await writeFile(config, JSON.stringify({ server: { data_dir: join(dir, 'data') }, policy: { safety: { image: { enabled: false } } }, providers: { sd: { type: 'sdapi', base_url: fake.url } }, models: [{ id: 'sd', provider: 'sd', model: 'default' }] }));
   });
   after(async () => {
     await fake.close();

@@ -1,11 +1,19 @@
 /** Shared test helpers: an in-process app on a given config, and small images made in the test. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseConfig } from '../../src/config/index.ts';
 import { createEngine, type EngineOptions } from '../../src/engine.ts';
 import { createApp } from '../../src/server/app.ts';
 
+/**
+ * Unless the test's config says otherwise, the app keeps its store in a fresh temporary folder
+ * and runs without the nsfwjs image filter (loading it costs seconds of CPU per test process;
+ * test/policy/ tests it on purpose).
+ */
 export async function makeApp(rawConfig: unknown = {}, options: EngineOptions = {}) {
-  const engine = await createEngine(parseConfig(rawConfig), options);
+  const engine = await createEngine(testConfig(rawConfig), options);
   const app = createApp(engine);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {
@@ -14,6 +22,24 @@ export async function makeApp(rawConfig: unknown = {}, options: EngineOptions = 
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   return { engine, app, post };
+}
+
+export function tempDir(prefix = 'kimaging-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A validated config with the test defaults above: for tests that start a daemon themselves. */
+export function testConfig(rawConfig: unknown = {}) {
+  return parseConfig(withTestDefaults(rawConfig));
+}
+
+function withTestDefaults(rawConfig: unknown): unknown {
+  const config = { ...(rawConfig as Record<string, any>) };
+  config.server = { data_dir: tempDir(), ...config.server };
+  const policy = { ...config.policy };
+  policy.safety = { ...policy.safety, image: { enabled: false, ...policy.safety?.image } };
+  config.policy = policy;
+  return config;
 }
 
 /** A solid-colour PNG, or a two-colour one split at `splitX` (left = a, right = b). */

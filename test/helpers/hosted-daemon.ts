@@ -2,12 +2,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/index.ts';
+import { testConfig } from './app.ts';
 import { startDaemon } from '../../src/server/daemon.ts';
 
 export async function startTestDaemon(config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'kimaging-hosted-'));
-  const daemon = await startDaemon(parseConfig({ ...config, server: { host: '127.0.0.1', port: 0, data_dir: dataDir } }), { env });
+  // Our own prompt filter is off so the backends' own refusals (Replicate's NSFW drops) are what is tested.
+  const daemon = await startDaemon(
+    testConfig({ ...config, server: { host: '127.0.0.1', port: 0, data_dir: dataDir }, policy: { safety: { default_level: 'off' } } }),
+    { env },
+  );
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit =
       body instanceof FormData

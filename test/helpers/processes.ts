@@ -28,8 +28,10 @@ export function run(bin: 'kimaging' | 'koder-imaging', args: string[], options: 
 export interface DaemonProcess {
   url: string;
   child: ChildProcess;
-  /** Everything the daemon printed so far. */
+  /** Everything the daemon printed so far (stdout and stderr). */
   output: () => string;
+  /** What it printed on stdout alone. */
+  stdout: () => string;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export function startDaemonProcess(args: string[] = [], env: NodeJS.ProcessEnv =
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${ROOT}bin/koder-imaging.js`, '--port', '0', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let output = '';
+    let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`daemon did not start: ${output}`));
@@ -51,6 +54,7 @@ export function startDaemonProcess(args: string[] = [], env: NodeJS.ProcessEnv =
           url: match[1]!,
           child,
           output: () => output,
+          stdout: () => stdout,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done();
@@ -60,7 +64,10 @@ export function startDaemonProcess(args: string[] = [], env: NodeJS.ProcessEnv =
         });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      onData(chunk);
+    });
     child.stderr!.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -9,6 +9,7 @@ import { createComposer, type ComposedCard } from '../../compose/index.ts';
 import { invalidRequest } from '../../imagegen/index.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../images/index.ts';
 import type { Engine } from '../../engine.ts';
+import { principalContext } from '../auth.ts';
 import type { AppEnv } from '../app.ts';
 import { rawFormatFromAccept } from '../respond.ts';
 import { ErrorBody, WarningOut } from '../schemas.ts';
@@ -127,8 +128,8 @@ export function registerComposeRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
     if (!c.req.header('content-type')) throw invalidRequest('request body is required: send JSON with Content-Type: application/json', 'body');
     const body = c.req.valid('json');
     const raw = rawFormatFromAccept(c.req.header('accept'));
-    const prepared = composer.prepare(body.template, body.data, raw ?? body.format ?? 'png');
-    const card = await composer.compose(prepared, { requestId: c.get('requestId'), signal: c.req.raw.signal });
+    const prepared = composer.prepare(body.template, body.data, raw ?? body.format ?? 'png', undefined, namespaceOf(c));
+    const card = await composer.compose(prepared, callOf(c));
     if (raw) return rawCard(c, card) as never;
     return c.json(
       {
@@ -145,12 +146,12 @@ export function registerComposeRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
   app.openapi(getRoute, async (c) => {
     const { template } = c.req.valid('param');
     const { format: wanted, ...fields } = c.req.query();
-    const prepared = composer.prepare(template, fields, (wanted as OutputFormat | undefined) ?? 'png', (field) => field);
+    const prepared = composer.prepare(template, fields, (wanted as OutputFormat | undefined) ?? 'png', (field) => field, namespaceOf(c));
     const etag = `"${prepared.key}"`;
     if (matches(c.req.header('if-none-match'), etag)) {
       return c.body(null, 304, { ETag: etag, 'Cache-Control': IMMUTABLE }) as never;
     }
-    const card = await composer.compose(prepared, { requestId: c.get('requestId'), signal: c.req.raw.signal });
+    const card = await composer.compose(prepared, callOf(c));
     return rawCard(c, card) as never;
   });
 }
@@ -173,3 +174,9 @@ function matches(header: string | undefined, etag: string): boolean {
     return t === '*' || t === etag || t === `W/${etag}`;
   });
 }
+
+const callOf = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), signal: c.req.raw.signal, ...principalContext(c) });
+const namespaceOf = (c: Context<AppEnv>) => {
+  const { tenant } = principalContext(c).principal ?? {};
+  return tenant ? `${tenant.id}:${tenant.safety}` : 'local';
+};

@@ -7,6 +7,7 @@ import { toEditRequest, toRequest } from '../canonical.ts';
 import { respondWithImages } from '../respond.ts';
 import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse } from '../schemas.ts';
 import type { AppEnv } from '../app.ts';
+import { principalContext } from '../auth.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
@@ -66,7 +67,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): v
     requireBody(c.req.header('content-type'));
     const body = c.req.valid('json');
     const request = toRequest(body, engine.config.limits);
-    const result = await engine.generate(body.model, request, { route: 'generate', requestId: c.get('requestId'), signal: c.req.raw.signal });
+    const result = await engine.generate(body.model, request, { route: 'generate', requestId: c.get('requestId'), signal: c.req.raw.signal, ...principalContext(c), safety: body.safety });
     return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
   });
 
@@ -74,7 +75,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): v
     const contentType = requireBody(c.req.header('content-type'));
     const body = contentType.startsWith('multipart/') || contentType.startsWith('application/x-www-form-urlencoded') ? c.req.valid('form') : c.req.valid('json');
     const request = await toEditRequest(body, engine.config.limits, engine.decodeLimits);
-    const result = await engine.generate(body.model, request, { route: 'edit', requestId: c.get('requestId'), signal: c.req.raw.signal });
+    const result = await engine.generate(body.model, request, { route: 'edit', requestId: c.get('requestId'), signal: c.req.raw.signal, ...principalContext(c), safety: body.safety });
     return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
   });
 }

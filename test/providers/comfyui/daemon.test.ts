@@ -4,17 +4,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseConfig } from '../../../src/config/index.ts';
 import { DEFAULT_GRAPHS } from '../../../src/providers/comfyui/index.ts';
 import { startDaemon, type Daemon } from '../../../src/server/daemon.ts';
 import { fakeColour, startComfyUIFake, type ComfyUIFake } from '../../fakes/comfyui-fake.ts';
-import { b64, rawPixels, rectMask, solidPng } from '../../helpers/app.ts';
+import { b64, rawPixels, rectMask, solidPng, testConfig } from '../../helpers/app.ts';
 
 const CKPT = 'sd_xl_base_1.0.safetensors';
 
 async function daemonFor(providers: Record<string, unknown>, models: unknown[]): Promise<Daemon> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kimaging-comfy-'));
-  return startDaemon(parseConfig({ server: { port: 0, data_dir: dataDir }, providers, models }));
+  return startDaemon(testConfig({ server: { port: 0, data_dir: dataDir }, providers, models }));
 }
 
 const post = async (daemon: Daemon, path: string, body: unknown) => {

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { parseConfig } from '../../../src/config/index.ts';
 import { startDaemon, type Daemon } from '../../../src/server/daemon.ts';
 import { colourOfSeed, startLlamaSwapFake, startSdapiFake, type FakeServer } from '../../fakes/sdapi-fake.ts';
-import { b64, rectMask, solidPng } from '../../helpers/app.ts';
+import { b64, rectMask, solidPng, testConfig } from '../../helpers/app.ts';
 
 type SdapiFake = Awaited<ReturnType<typeof startSdapiFake>>;
 interface ImagesAnswer {
@@ -39,7 +38,7 @@ describe('sdapi backends through the daemon', () => {
     swap = await startLlamaSwapFake({ 'flux-schnell': swapped.url });
     dataDir = await mkdtemp(join(tmpdir(), 'kimaging-sdapi-'));
     daemon = await startDaemon(
-      parseConfig({
+      testConfig({
         server: { port: 0, data_dir: dataDir },
         providers: {
           forge: { type: 'sdapi', base_url: a1111.url, flavor: 'a1111', inpainting_fill: 'original' },

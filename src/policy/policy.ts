@@ -1,0 +1,237 @@
+/**
+ * The gateway's duties around the router, in the order of DESIGN.md: before, tenant -> caps ->
+ * prompt safety -> quota reserve; after, image safety -> quota commit/refund -> usage record.
+ * The usage record is written (durably) before the result is handed back, so every answer that
+ * leaves has its record.
+ *
+ * While the image classifier is still loading, a request waits for it (up to
+ * `policy.safety.image.load_wait_ms`). If it is not ready by then or failed to load, `strict`
+ * fails closed (429 overloaded, nothing charged) and `moderate` delivers with a warning that the
+ * images were not checked.
+ */
+import { randomUUID } from 'node:crypto';
+import { ImagegenError, megapixels, type Request, type Result, type Size, type Warning } from '../imagegen/index.ts';
+import type { Config, SafetyLevel } from '../config/index.ts';
+import type { Store } from '../store/index.ts';
+import { checkCaps } from './caps.ts';
+import { verifyKey } from './keys.ts';
+import { imageCost } from './prices.ts';
+import { reserve, settle, ZERO, type Amounts, type Reservation } from './quota.ts';
+import { effectiveLevel } from './safety/levels.ts';
+import { imageClassifier, imageVerdict, type ImageClassifier } from './safety/image.ts';
+import { createModerator, type Moderator } from './safety/moderation.ts';
+import { blockingFindings, checkPrompt, type Finding } from './safety/prompt.ts';
+import { OPEN_TENANT_ID, tenantsFromConfig, type Tenant, type Tenants } from './tenants.ts';
+import { localDay } from './windows.ts';
+
+/** Who is asking: set by the HTTP auth middleware, or the open tenant when none is configured. */
+export interface Principal {
+  tenant: Tenant;
+  keyId?: string;
+}
+
+export interface AdmitInput {
+  /** The model id as the caller named it (or the default model). */
+  model: string;
+  /** Where known before routing: the provider and default size, for the reservation estimate. */
+  provider?: string;
+  defaultSize?: Size;
+  request: Request;
+  principal?: Principal;
+  /** A level the request asks for; only stricter than the tenant's applies. */
+  safety?: SafetyLevel;
+  route: string;
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+export interface Admission {
+  readonly tenant: Tenant;
+  /** The router failed: refund everything, record the failure. */
+  fail(error: unknown): Promise<void>;
+  /** The router answered: screen the images, settle the quota, record, return what is delivered. */
+  complete<R extends Result & { cached?: boolean }>(result: R): Promise<R>;
+}
+
+export interface Policy {
+  readonly tenants: Tenants;
+  readonly store: Store;
+  /** The principal for a bearer token; throws unauthorized. In open mode, the open tenant. */
+  authenticate(bearer: string | undefined): Promise<Principal>;
+  admit(input: AdmitInput): Promise<Admission>;
+}
+
+export interface PolicyOptions {
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof globalThis.fetch;
+  /** Replaces the nsfwjs classifier (tests of the decision logic). */
+  classifier?: ImageClassifier;
+}
+
+/** Size assumed for the estimate when neither the request nor the model's defaults name one. */
+const ESTIMATE_SIZE: Size = { width: 1024, height: 1024 };
+
+export function createPolicy(config: Config, store: Store, options: PolicyOptions = {}): Policy {
+  const tenants = tenantsFromConfig(config);
+  const { safety, prices } = config.policy;
+  const imageSafetyOn = safety.image.enabled;
+  // Started now, in the background: nothing at start-up waits for it.
+  const classifier = imageSafetyOn ? (options.classifier ?? imageClassifier()) : undefined;
+  const moderator: Moderator | undefined = safety.moderation && createModerator(safety.moderation, options.env ?? process.env, options.fetch);
+
+  async function authenticate(bearer: string | undefined): Promise<Principal> {
+    if (tenants.open) return { tenant: tenants.get(OPEN_TENANT_ID)! };
+    if (!bearer) throw new ImagegenError('unauthorized', 'an API key is required: send Authorization: Bearer <key>');
+    const key = await verifyKey(store.keys, bearer);
+    const tenant = key && tenants.get(key.tenant);
+    if (!key || !tenant) throw new ImagegenError('unauthorized', 'the API key is not valid (unknown or revoked)');
+    return { tenant, keyId: key.id };
+  }
+
+  async function moderate(level: SafetyLevel, prompt: string, signal: AbortSignal | undefined, warnings: Warning[]) {
+    if (!moderator) return;
+    let findings: Finding[];
+    try {
+      findings = await moderator(prompt, signal);
+    } catch (error) {
+      // A remote outage must not open the strict door; the local lists still ran for the others.
+      if (level === 'strict') throw new ImagegenError('overloaded', 'the moderation service is unavailable; try again', { retryAfter: 5, cause: error });
+      warnings.push({ type: 'other', setting: 'safety', message: 'the remote moderation service was unavailable; only the local prompt lists were applied' });
+      return;
+    }
+    const blocking = blockingFindings(level, findings);
+    if (blocking.length > 0) {
+      throw new ImagegenError('content_blocked', `the prompt was blocked by the moderation service (category: ${blocking[0]!.category}, level: ${level})`, {
+        param: 'prompt',
+      });
+    }
+  }
+
+  async function admit(input: AdmitInput): Promise<Admission> {
+    const started = performance.now();
+    const at = new Date();
+    const principal = input.principal ?? (tenants.open ? { tenant: tenants.get(OPEN_TENANT_ID)! } : undefined);
+    if (!principal) throw new ImagegenError('unauthorized', 'an API key is required');
+    const { tenant } = principal;
+    const level = effectiveLevel(tenant.safety, input.safety);
+    const warnings: Warning[] = [];
+
+    const record = (fields: { model: string; provider?: string; delivered: Amounts; cached: boolean; status: string }) =>
+      store.usage.record({
+        id: randomUUID(),
+        at,
+        day: localDay(at, tenant.timeZone),
+        tenant: tenant.id,
+        ...(principal.keyId !== undefined && { keyId: principal.keyId }),
+        ...(input.requestId !== undefined && { requestId: input.requestId }),
+        route: input.route,
+        model: fields.model,
+        ...(fields.provider !== undefined && { provider: fields.provider }),
+        images: fields.delivered.images,
+        megapixels: fields.delivered.megapixels,
+        cached: fields.cached,
+        cost: fields.delivered.cost,
+        status: fields.status,
+        latencyMs: performance.now() - started,
+      });
+    const statusOf = (error: unknown) => (error instanceof ImagegenError ? error.code : 'error');
+
+    let reservation: Reservation;
+    try {
+      if (tenant.models && !tenant.models.has(input.model)) {
+        throw new ImagegenError('forbidden', `tenant ${tenant.id} may not use model "${input.model}"`, { param: 'model' });
+      }
+      checkCaps(input.request, tenant.caps);
+      checkPrompt(level, input.request.prompt);
+      await moderate(level, input.request.prompt, input.signal, warnings);
+      const size = input.request.size ?? input.defaultSize ?? ESTIMATE_SIZE;
+      const n = input.request.n;
+      const perImage = input.provider ? imageCost(prices, { provider: input.provider, model: input.model, ...size, quality: qualityOf(input.request, input.provider) }) : 0;
+      reservation = await reserve(store, tenant, { images: n, megapixels: (n * size.width * size.height) / 1e6, cost: n * perImage });
+    } catch (error) {
+      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
+      throw error;
+    }
+
+    const fail = async (error: unknown) => {
+      await settle(store, reservation, ZERO);
+      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
+    };
+
+    return {
+      tenant,
+      fail,
+      async complete(result) {
+        let screened: { images: Result['images']; warnings: Warning[] };
+        try {
+          screened = await screenImages(result, level);
+        } catch (error) {
+          await fail(error);
+          throw error;
+        }
+        const images = screened.images;
+        const cached = result.cached === true;
+        const delivered: Amounts = {
+          images: images.length,
+          megapixels: megapixels(images),
+          // A cache hit cost the backend nothing: a zero-cost record.
+          cost: cached
+            ? 0
+            : images.reduce(
+                (sum, image) =>
+                  sum +
+                  imageCost(prices, {
+                    provider: result.provider,
+                    model: result.model,
+                    width: image.width ?? 0,
+                    height: image.height ?? 0,
+                    quality: qualityOf(input.request, result.provider),
+                  }),
+                0,
+              ),
+        };
+        await settle(store, reservation, delivered);
+        await record({ model: result.model, provider: result.provider, delivered, cached, status: 'ok' });
+        return {
+          ...result,
+          images,
+          warnings: [...result.warnings, ...warnings, ...screened.warnings],
+          usage: { ...result.usage, images: delivered.images, megapixels: delivered.megapixels },
+        };
+      },
+    };
+  }
+
+  /** Withhold the images the level refuses; all withheld is a 422 content_blocked. */
+  async function screenImages(result: Result, level: SafetyLevel): Promise<{ images: Result['images']; warnings: Warning[] }> {
+    if (!classifier || level === 'off' || result.images.length === 0) return { images: result.images, warnings: [] };
+    if (!(await classifier.ready(safety.image.load_wait_ms))) {
+      if (level === 'strict') {
+        throw new ImagegenError('overloaded', 'the image safety filter is not ready; try again shortly', { retryAfter: 5 });
+      }
+      const message = `the image safety filter is ${classifier.state === 'failed' ? 'unavailable' : 'still loading'}; images were not checked`;
+      return { images: result.images, warnings: [{ type: 'other', setting: 'safety', message }] };
+    }
+    const images: Result['images'] = [];
+    const warnings: Warning[] = [];
+    for (const [index, image] of result.images.entries()) {
+      const verdict = imageVerdict(level, await classifier.classify(image.bytes), safety.image);
+      if (verdict === undefined) images.push(image);
+      else warnings.push({ type: 'partial', setting: 'safety', message: `image ${index + 1} of ${result.images.length} was withheld by the image safety filter (${verdict}, level ${level}); it is not charged` });
+    }
+    if (images.length === 0) {
+      throw new ImagegenError('content_blocked', `every image was withheld by the image safety filter (level ${level}); nothing is charged`, {
+        details: { withheld: result.images.length },
+      });
+    }
+    return { images, warnings };
+  }
+
+  return { tenants, store, authenticate, admit };
+}
+
+/** A `quality` knob reaches a backend through its provider options (OpenAI's `quality`). */
+function qualityOf(request: Request, provider: string): string | undefined {
+  const quality = request.providerOptions?.[provider]?.quality;
+  return typeof quality === 'string' ? quality : undefined;
+}

@@ -1,0 +1,22 @@
+/**
+ * Authentication as middleware: `Authorization: Bearer <key>` -> the tenant, kept in the request
+ * context for the routes to hand to engine.generate. Open mode (no tenants) needs no key.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Engine, RequestContext } from '../engine.ts';
+import type { Principal } from '../policy/index.ts';
+import type { AppEnv } from './app.ts';
+
+export function authMiddleware(engine: Engine): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    c.set('principal', await engine.policy.authenticate(bearer));
+    await next();
+  };
+}
+
+/** What a route passes to engine.generate about who asks. */
+export function principalContext(c: Context<AppEnv>): Pick<RequestContext, 'principal'> {
+  return { principal: c.get('principal') as Principal };
+}
