@@ -1,11 +1,16 @@
 /** Shared test helpers: an in-process app on a given config, and small images made in the test. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { parseConfig } from '../../src/config/index.ts';
 import { createEngine, type EngineOptions } from '../../src/engine.ts';
 import { createApp } from '../../src/server/app.ts';
 
-export async function makeApp(rawConfig: unknown = {}, options: EngineOptions = {}) {
-  const engine = await createEngine(parseConfig(rawConfig), options);
+/** A fresh data folder per app unless the config names one, so tests never write into the clone. */
+export async function makeApp(rawConfig: Record<string, unknown> = {}, options: EngineOptions = {}) {
+  const server = { data_dir: mkdtempSync(join(tmpdir(), 'kimaging-test-')), ...(rawConfig.server as object | undefined) };
+  const engine = await createEngine(parseConfig({ ...rawConfig, server }), options);
   const app = createApp(engine);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {
