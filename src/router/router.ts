@@ -214,16 +214,16 @@ export function createRouter(deps: RouterDeps): Router {
           failures.push({ model, error: outcome.error });
           continue;
         }
-        const result = outcome.result;
         if (failures.length > 0) metrics.fallbacks.inc({ requested: route.name, served: model.info.id });
-        countImages(result, false);
-        return {
-          ...result,
+        const result: RoutedResult = {
+          ...outcome.result,
           model: model.info.id,
           provider: model.info.provider,
-          warnings: [...failures.map(fallbackWarning), ...result.warnings],
+          warnings: [...failures.map(fallbackWarning), ...outcome.result.warnings],
           cached: false,
         };
+        countImages(result, false);
+        return result;
       }
       throw exhausted(route, failures);
     } finally {

@@ -9,7 +9,9 @@ import type { Engine } from '../engine.ts';
 import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
 import { registerImageRoutes } from './routes/images.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 
 export interface AppEnv {
   Variables: { requestId: string };
@@ -26,7 +28,18 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || crypto.randomUUID();
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
+    const started = performance.now();
     await next();
+    // Counted by route pattern, not path, so job ids do not make a series each.
+    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    engine.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    engine.logger.info('request', {
+      request_id: requestId,
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      latency_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
   });
 
   const maxSize = Math.round(engine.config.server.body_limit_mb * 1024 * 1024);
@@ -42,6 +55,8 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
 
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
+  registerJobRoutes(app, engine);
+  registerMetricsRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

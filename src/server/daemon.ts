@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
 import { ConfigError, overridesFromEnv, parsePort, resolveConfig, type Config } from '../config/index.ts';
 import { createEngine, type Engine, type EngineOptions } from '../engine.ts';
+import { createLogger } from '../obs/log.ts';
 import { createApp } from './app.ts';
 
 export interface Daemon {
@@ -15,7 +16,7 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, options: EngineOptions = {}): Promise<Daemon> {
   await mkdir(config.server.data_dir, { recursive: true });
-  const engine = await createEngine(config, options);
+  const engine = await createEngine(config, { ...options, logger: options.logger ?? createLogger(config.log.level) });
   const app = createApp(engine);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

@@ -42,6 +42,11 @@ const knobs = {
   negative_prompt: z.string().optional(),
   output_format: z.enum(OUTPUT_FORMATS as [string, ...string[]], { error: 'output_format must be png, webp or jpeg' }).optional(),
   strict_knobs: z.boolean().optional().openapi({ description: 'Refuse (422) instead of dropping a knob the backend cannot honour' }),
+  cache: z
+    .enum(['no-store', 'no-cache'], { error: 'cache must be "no-store" or "no-cache"' })
+    .optional()
+    .openapi({ description: 'no-cache: do not answer from the cache (the fresh answer is stored); no-store: neither read nor write it' }),
+  async: z.boolean({ error: 'async must be true or false' }).optional().openapi({ description: 'Answer 202 {id, status} at once; follow GET /v1/jobs/{id} and its /events' }),
 };
 
 export const GenerateBody = z.object(knobs).strict().openapi('GenerateRequest');
@@ -79,6 +84,7 @@ export const EditForm = z
     cfg_scale: formNumber('cfg_scale').pipe(knobs.cfg_scale.unwrap()).optional(),
     strength: formNumber('strength').pipe(z.number().min(0, 'strength must be >= 0').max(1, 'strength must be <= 1')).optional(),
     strict_knobs: formBoolean.optional(),
+    async: formBoolean.optional(),
     image: file.openapi({ description: 'The init image' }),
     mask: file.optional().openapi({ description: 'White = repaint, black = keep' }),
   })
@@ -135,7 +141,44 @@ export const ModelsResponse = z
       }),
     ),
     default_model: z.string(),
+    aliases: z.record(z.string(), z.array(z.string())).openapi({ description: 'Alias -> the chain of model ids it tries in order' }),
   })
   .openapi('ModelList');
 
-export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string(), models: z.number().int() }).openapi('Health');
+export const BackendHealth = z
+  .object({
+    name: z.string(),
+    state: z.enum(['closed', 'open', 'half_open']).openapi({ description: 'Circuit breaker: open refuses calls until a half-open probe succeeds' }),
+    consecutive_failures: z.number().int(),
+    running: z.number().int(),
+    queued: z.number().int(),
+    concurrency: z.number().int(),
+    queue_limit: z.number().int(),
+  })
+  .openapi('BackendHealth');
+
+export const HealthResponse = z
+  .object({ status: z.literal('ok'), version: z.string(), models: z.number().int(), backends: z.array(BackendHealth) })
+  .openapi('Health');
+
+export const JobAccepted = z
+  .object({ id: z.string().openapi({ example: 'job_5f0c...' }), object: z.literal('job'), status: z.literal('queued') })
+  .openapi('JobAccepted');
+
+export const JobResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal('job'),
+    kind: z.string().openapi({ example: 'generate' }),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    created_at: z.string(),
+    started_at: z.string().optional(),
+    finished_at: z.string().optional(),
+    queue_position: z.number().int().optional().openapi({ description: '1-based place in the backend line while queued' }),
+    progress: z
+      .object({ fraction: z.number().optional(), step: z.number().int().optional(), total_steps: z.number().int().optional(), message: z.string().optional() })
+      .optional(),
+    result: ImagesResponse.optional().openapi({ description: 'Once succeeded: the answer the synchronous call would have given' }),
+    error: ErrorBody.shape.error.optional(),
+  })
+  .openapi('Job');
