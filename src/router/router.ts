@@ -131,8 +131,11 @@ export function createRouter(deps: RouterDeps): Router {
       }
     }
 
+    if (options.signal?.aborted) throw abortError(options.signal);
     let result: RoutedResult;
-    const inFlight = key ? flights.get(key) : undefined;
+    const found = key ? flights.get(key) : undefined;
+    // A flight whose members all left is being cancelled: a newcomer starts afresh.
+    const inFlight = found && !found.controller.signal.aborted ? found : undefined;
     if (inFlight) {
       metrics.coalesced.inc();
       result = await joinFlight(inFlight, options);
