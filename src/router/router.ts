@@ -73,6 +73,8 @@ interface Flight {
   promise: Promise<RoutedResult>;
   members: Set<Pick<RouteOptions, 'onProgress' | 'onQueue'>>;
   controller: AbortController;
+  /** The last queue position reported (0 once the backend call started). */
+  position?: number;
 }
 
 interface Failure {
@@ -161,16 +163,18 @@ export function createRouter(deps: RouterDeps): Router {
   }
 
   function startFlight(key: string, route: Route, request: Request, tenant: string, options: RouteOptions): Flight {
-    const controller = new AbortController();
-    const members: Flight['members'] = new Set();
+    const flight: Flight = { promise: undefined as never, members: new Set(), controller: new AbortController() };
+    // Every member hears the flight's queue position and progress; a late joiner gets the last position at once.
     const broadcast = {
-      onProgress: (event: Parameters<NonNullable<CallOptions['onProgress']>>[0]) => members.forEach((m) => m.onProgress?.(event)),
-      onQueue: (position: number) => members.forEach((m) => m.onQueue?.(position)),
+      onProgress: (event: Parameters<NonNullable<CallOptions['onProgress']>>[0]) => flight.members.forEach((m) => m.onProgress?.(event)),
+      onQueue: (position: number) => {
+        flight.position = position;
+        flight.members.forEach((m) => m.onQueue?.(position));
+      },
     };
-    const promise = runChain(route, request, tenant, { ...options, ...broadcast, signal: controller.signal });
-    const flight: Flight = { promise, members, controller };
+    flight.promise = runChain(route, request, tenant, { ...options, ...broadcast, signal: flight.controller.signal });
     flights.set(key, flight);
-    void promise.then(
+    void flight.promise.then(
       () => flights.delete(key),
       () => flights.delete(key),
     );
@@ -181,6 +185,7 @@ export function createRouter(deps: RouterDeps): Router {
     const { signal } = options;
     const member = { onProgress: options.onProgress, onQueue: options.onQueue };
     flight.members.add(member);
+    if (flight.position !== undefined) member.onQueue?.(flight.position);
     return new Promise((resolve, reject) => {
       const leave = () => {
         flight.members.delete(member);
