@@ -101,7 +101,7 @@ describe('coalescing', () => {
     const { post, calls, engine } = await countingApp();
     const answers = await Promise.all(Array.from({ length: 6 }, async () => (await post('/v1/generate', { ...seeded, cache: 'no-store' })).json()));
     assert.equal(calls(), 1);
-    assert.ok(answers.every((a: { images: { b64_json: string }[] }) => a.images[0].b64_json === answers[0]!.images[0].b64_json));
+    assert.ok(answers.every((a: { images: { b64_json: string }[] }) => a.images[0]!.b64_json === answers[0]!.images[0].b64_json));
     assert.equal(engine.metrics.coalesced.get(), 5);
   });
 
