@@ -30,8 +30,8 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
-    // Counted by route pattern, not path, so job ids do not make a series each.
-    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    // Counted by route pattern, not path, so job ids do not make a series each; only middleware ('*') matched: no route.
+    const route = c.req.routePath.endsWith('*') ? 'unmatched' : c.req.routePath;
     engine.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
     engine.logger.info('request', {
       request_id: requestId,
