@@ -85,6 +85,8 @@ export const RouterConfig = z
       })
       .strict()
       .default({ failures: 5, cooldown_s: 30 }),
+    /** Seconds between health checks of each backend that can list its models (0: none). */
+    health_check_s: z.number().min(0).default(30),
     default_concurrency: z.number().int().min(1).default(4),
     default_queue: z.number().int().min(0).default(64),
     /** Per provider name (a key of `providers`). */

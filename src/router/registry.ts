@@ -33,6 +33,8 @@ export interface ModelRegistry {
   list(): ModelInfo[];
   aliases(): Record<string, string[]>;
   providers(): Provider[];
+  /** A provider by its key in the config (the backend name models report). */
+  provider(name: string): Provider | undefined;
 }
 
 export interface RegistryOptions extends Omit<ProviderContext, 'name'> {
@@ -114,6 +116,7 @@ export function createModelRegistry(config: Config, options: RegistryOptions): M
     list: () => [...models.values()].map((m) => m.info),
     aliases: () => Object.fromEntries([...aliases].map(([name, chain]) => [name, [...chain.models]])),
     providers: () => [...providers.values()],
+    provider: (name) => providers.get(name),
   };
 }
 

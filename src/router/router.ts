@@ -38,6 +38,13 @@ export interface RouteOptions extends CallOptions {
 
 export type RoutedResult = Result & { cached: boolean };
 
+export interface HealthCheck {
+  ok: boolean;
+  at: string;
+  latency_ms: number;
+  error?: string;
+}
+
 export interface BackendHealth {
   name: string;
   state: 'closed' | 'open' | 'half_open';
@@ -46,11 +53,15 @@ export interface BackendHealth {
   queued: number;
   concurrency: number;
   queue_limit: number;
+  /** The last health check, for backends that can be checked (their provider lists models). */
+  check?: HealthCheck;
 }
 
 export interface Router {
   generate(modelId: string | undefined, request: Request, options?: RouteOptions): Promise<RoutedResult>;
   health(): BackendHealth[];
+  /** Checks every backend that can be checked now (also run every `health_check_s`). */
+  checkBackends(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,7 +77,11 @@ export interface RouterDeps {
 interface Backend {
   queue: BackendQueue;
   breaker: CircuitBreaker;
+  check?: HealthCheck;
 }
+
+/** A health check that takes longer than this has failed. */
+const CHECK_TIMEOUT_MS = 10_000;
 
 /** One shared execution of identical requests; it is cancelled when its last member leaves. */
 interface Flight {
@@ -113,6 +128,34 @@ export function createRouter(deps: RouterDeps): Router {
   );
 
   const backendOf = (model: RegisteredModel) => backends.get(model.info.provider)!;
+
+  /**
+   * A failed check counts toward opening the circuit, so a dead backend is skipped before callers
+   * meet it. A passing check never closes an open circuit: listing models is not generating, only
+   * a real call (the half-open probe) is proof.
+   */
+  async function checkBackends(): Promise<void> {
+    await Promise.all(
+      [...backends].map(async ([name, backend]) => {
+        const provider = registry.provider(name);
+        if (!provider?.listModels) return;
+        const started = performance.now();
+        let error: string | undefined;
+        try {
+          await provider.listModels({ signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+        } catch (raw) {
+          error = raw instanceof Error ? raw.message : String(raw);
+        }
+        backend.check = { ok: !error, at: new Date().toISOString(), latency_ms: Math.round(performance.now() - started), ...(error && { error }) };
+        if (error) {
+          backend.breaker.failure();
+          logger.warn('health check failed', { backend: name, error });
+        }
+      }),
+    );
+  }
+  const checker = config.router.health_check_s > 0 ? setInterval(() => void checkBackends(), config.router.health_check_s * 1000) : undefined;
+  checker?.unref();
 
   async function generate(modelId: string | undefined, request: Request, options: RouteOptions = {}): Promise<RoutedResult> {
     const started = performance.now();
@@ -316,16 +359,19 @@ export function createRouter(deps: RouterDeps): Router {
 
   return {
     generate,
+    checkBackends,
     health: () =>
-      [...backends].map(([name, { queue, breaker }]) => ({
+      [...backends].map(([name, { queue, breaker, check }]) => ({
         name,
         ...breaker.snapshot(),
         running: queue.running,
         queued: queue.depth,
         concurrency: queue.settings.concurrency,
         queue_limit: queue.settings.maxQueued,
+        ...(check && { check }),
       })),
     async close() {
+      clearInterval(checker);
       for (const flight of flights.values()) flight.controller.abort(new ImagegenError('cancelled', 'the service is shutting down', { retryable: false }));
       await cache?.flush();
     },

@@ -154,6 +154,10 @@ export const BackendHealth = z
     queued: z.number().int(),
     concurrency: z.number().int(),
     queue_limit: z.number().int(),
+    check: z
+      .object({ ok: z.boolean(), at: z.string(), latency_ms: z.number(), error: z.string().optional() })
+      .optional()
+      .openapi({ description: 'The last health check (every router.health_check_s), where the backend can be checked' }),
   })
   .openapi('BackendHealth');
 

@@ -97,6 +97,15 @@ export const flakyProviderType = {
   settings: z.object({ type: z.literal('flaky'), url: z.string().url() }).strict(),
   create: (settings: { url: string }, context: { name: string }): Provider => ({
     name: context.name,
+    /** The health check: any answer at all from GET /models counts as up. */
+    async listModels(options) {
+      try {
+        await (await fetch(`${settings.url}/models`, { signal: options?.signal })).text();
+      } catch (error) {
+        throw new ImagegenError('provider_error', `cannot reach ${context.name}: ${describeFault(error)}`, { provider: context.name });
+      }
+      return [];
+    },
     imageModel: (id) =>
       defineImageModel({
         id,

@@ -152,6 +152,39 @@ describe('circuit breaker', () => {
   });
 });
 
+describe('health checks', () => {
+  it('a killed backend fails its checks, its circuit opens, and callers go straight to the next model', async () => {
+    const doomed = await backend({ kind: 'ok' });
+    const good = await backend({ kind: 'ok' });
+    const { post, app, engine } = await chainApp([doomed, good], { breaker: { failures: 2, cooldown_s: 60 } });
+    await engine.router.checkBackends();
+    let health = await (await app.request('/healthz')).json();
+    assert.equal(health.backends[0].check.ok, true);
+    await doomed.close();
+    await engine.router.checkBackends();
+    await engine.router.checkBackends();
+    health = await (await app.request('/healthz')).json();
+    assert.equal(health.backends[0].state, 'open');
+    assert.equal(health.backends[0].check.ok, false);
+    assert.match(health.backends[0].check.error, /cannot reach b0/);
+    assert.equal(health.backends[1].state, 'closed');
+    const res = await post('/v1/generate', body);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).model, 'm1');
+  });
+
+  it('a backend killed with the request in flight: a clear 502, never a 500', async () => {
+    const doomed = await backend({ kind: 'ok', latencyMs: 200 });
+    const { post } = await chainApp([doomed]);
+    const pending = post('/v1/generate', body);
+    await sleep(50);
+    await doomed.close();
+    const res = await pending;
+    assert.equal(res.status, 502);
+    assert.equal((await res.json()).error.code, 'provider_error');
+  });
+});
+
 function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
