@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeApp } from '../helpers/app.ts';
 
+const json = async (response: Response | Promise<Response>) => (await response).json();
+
 const twoGpus = {
   providers: { a: { type: 'stub', latency_ms: 80 }, b: { type: 'stub', latency_ms: 80 } },
   models: [
@@ -27,8 +29,8 @@ describe('aliases', () => {
   it('a full queue on the first model falls back to the next one, said in a warning', async () => {
     const { post } = await makeApp({ ...twoGpus, aliases: { hq: ['ga', 'gb'] }, router: { backends: { a: { concurrency: 1, queue: 0 } } } });
     const [first, second] = await Promise.all([
-      post('/v1/generate', { model: 'hq', prompt: 'one', size: '64x64' }).then((r) => r.json()),
-      post('/v1/generate', { model: 'hq', prompt: 'two', size: '64x64' }).then((r) => r.json()),
+      json(post('/v1/generate', { model: 'hq', prompt: 'one', size: '64x64' })),
+      json(post('/v1/generate', { model: 'hq', prompt: 'two', size: '64x64' })),
     ]);
     assert.equal(first.model, 'ga');
     assert.equal(second.model, 'gb');
@@ -42,7 +44,7 @@ describe('aliases', () => {
       router: { default_concurrency: 1 },
     });
     const answers = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => post('/v1/generate', { model: 'pool', prompt: `p${i}`, size: '64x64' }).then((r) => r.json())),
+      Array.from({ length: 4 }, (_, i) => json(post('/v1/generate', { model: 'pool', prompt: `p${i}`, size: '64x64' }))),
     );
     const served = answers.map((a: { model: string; warnings: unknown[] }) => a.model).sort();
     assert.deepEqual(served, ['ga', 'ga', 'gb', 'gb']);
