@@ -107,8 +107,9 @@ describe('queues over HTTP', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(engine.router.health()[0]!.queued, 1);
     controller.abort();
-    const answer = await gone.catch((error: unknown) => error);
-    assert.ok(answer instanceof Response ? answer.status === 499 : true);
+    const answer = await gone;
+    assert.equal(answer.status, 499);
+    assert.equal((await answer.json()).error.code, 'cancelled');
     assert.equal(engine.router.health()[0]!.queued, 0);
     await running;
     assert.equal(engine.metrics.attempts.get({ backend: 'gpu', outcome: 'ok' }), 1);
