@@ -71,8 +71,9 @@ export class JobRunner {
       signal: job.controller.signal,
       queue: (position) => {
         if (this.finished(job)) return;
-        if (position > 0) this.update(job, { status: 'queued', queue_position: position });
-        else this.start(job);
+        if (position === 0) return this.start(job);
+        // Every change in a line re-announces each place; only a new place is news.
+        if (job.view.status !== 'queued' || job.view.queue_position !== position) this.update(job, { status: 'queued', queue_position: position });
       },
       progress: (event) => {
         if (this.finished(job)) return;
