@@ -86,7 +86,7 @@ const ctx = (tenant: string): RequestContext => ({ route: 'generate', tenant } a
  * call starts to the last answer, over the pool's capacity (backends / configured latency). Also
  * returned: how busy the backends were, which separates the router's gaps from a late timer.
  */
-async function saturation(engine: Engine, count = SATURATION_REQUESTS): Promise<{ ratio: number; busy: number }> {
+async function saturation(engine: Engine, count = SATURATION_REQUESTS): Promise<{ ratio: number; busy: number; callMs: number }> {
   const app = createApp(engine);
   const first = backendCalls.length;
   let sent = 0;
@@ -106,7 +106,8 @@ async function saturation(engine: Engine, count = SATURATION_REQUESTS): Promise<
   const seconds = (end - firstStart) / 1000;
   const capacity = POOL / (POOL_LATENCY_MS / 1000);
   const busy = calls.reduce((sum, call) => sum + call.ms, 0) / 1000 / (seconds * POOL);
-  return { ratio: count / seconds / capacity, busy };
+  const callMs = calls.reduce((sum, call) => sum + call.ms, 0) / calls.length;
+  return { ratio: count / seconds / capacity, busy, callMs };
 }
 
 /** Both tenants submit at once, heavy first; served counts are compared while the light tenant still has work. */
@@ -167,6 +168,7 @@ await engine.close();
 const rows: [string, string, string, string, boolean | undefined][] = [
   ['throughput / capacity at saturation', throughput.ratio.toFixed(3), `${POOL} backends x ${POOL_LATENCY_MS} ms, concurrency 1, ${SATURATION_REQUESTS} requests, ${POOL * 3} clients`, '>= 0.95', throughput.ratio >= 0.95],
   ['  backends busy (share of wall time)', throughput.busy.toFixed(3), 'the rest is gaps between calls', '', undefined],
+  ['  mean simulated call (ms)', throughput.callMs.toFixed(1), `configured ${POOL_LATENCY_MS}; above it is timer lateness on a busy machine`, '', undefined],
   ["Jain's index, heavy vs light tenant", fair.index.toFixed(3), `served while light had work: heavy ${fair.heavy}, light ${fair.light}`, '>= 0.95', fair.index >= 0.95],
   ["  baseline: FIFO, no tenant turns", fifo.index.toFixed(3), `heavy ${fifo.heavy}, light ${fifo.light}`, '', undefined],
   ['added latency p50 (ms)', latency.p50.toFixed(2), `through app.request, backend ${SOLO_LATENCY_MS} ms, ${LATENCY_SAMPLES} sequential`, '< 2', latency.p50 < 2],
