@@ -1,6 +1,6 @@
 /**
  * bench:router — the router in front of a simulated pool of backends, each with a fixed latency
- * and room for one call at a time (a single-GPU server each). One run, about 20 s, four figures:
+ * and room for one call at a time (a single-GPU server each). One run, about 35 s, four figures:
  *
  * 1. throughput at saturation over the pool's theoretical capacity (backends / latency), after a
  *    short warm-up round;
@@ -21,8 +21,8 @@ import type { ProviderType } from '../src/providers/registry.ts';
 import { createApp } from '../src/server/app.ts';
 
 const POOL = 4;
-const POOL_LATENCY_MS = 100;
-const SATURATION_REQUESTS = 300;
+const POOL_LATENCY_MS = 200;
+const SATURATION_REQUESTS = 200;
 const HEAVY = 120;
 const LIGHT = 40;
 const SOLO_LATENCY_MS = 20;
