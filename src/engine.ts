@@ -8,8 +8,14 @@ import type { CallOptions, Request, Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
 import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { join } from 'node:path';
+import { JobRunner } from './jobs/jobs.ts';
+import { silentLogger, type Logger } from './obs/log.ts';
+import { createMetrics, type Metrics } from './obs/metrics.ts';
+import type { ProviderType } from './providers/registry.ts';
+import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
-import { createRouter, type Router } from './router/router.ts';
+import { createRouter, type CacheMode, type Router } from './router/router.ts';
 
 /** Who asks and through which door: what the stages around the router need to know. */
 export interface RequestContext extends CallOptions {
@@ -19,6 +25,10 @@ export interface RequestContext extends CallOptions {
   principal?: Principal;
   /** A safety level the request asks for; only a stricter one than the tenant's applies. */
   safety?: SafetyLevel;
+  /** The caller's cache directive (`cache` on the wire). */
+  cache?: CacheMode;
+  /** Place in a backend's line while waiting (async jobs report it). */
+  onQueue?: (position: number) => void;
 }
 
 export interface Engine {
@@ -28,6 +38,10 @@ export interface Engine {
   router: Router;
   policy: Policy;
   store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  /** Background work with an id: async generate and edit, and any other long job. */
+  jobs: JobRunner;
   /**
    * The one path every image request takes (HTTP routes, compose layers, the CLI's --local):
    * policy before and after, the router in between. See DESIGN.md, "How a request flows".
@@ -42,6 +56,10 @@ export interface EngineOptions {
   fetch?: typeof globalThis.fetch;
   /** Replaces the nsfwjs image classifier (tests of the decision logic). */
   classifier?: PolicyOptions['classifier'];
+  /** Provider types beyond the built-in ones (simulated backends in tests and benches). */
+  providerTypes?: Record<string, ProviderType<unknown>>;
+  /** Where structured logs go; the daemon passes a stderr logger, everything else stays quiet. */
+  logger?: Logger;
 }
 
 export async function createEngine(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -49,8 +67,27 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     maxBytes: Math.round(config.limits.max_input_mb * 1024 * 1024),
     maxPixels: config.limits.max_input_pixels,
   };
-  const registry = createModelRegistry(config, { env: options.env ?? process.env, decodeLimits, fetch: options.fetch });
-  const router = createRouter(registry);
+  const registry = createModelRegistry(config, {
+    env: options.env ?? process.env,
+    decodeLimits,
+    fetch: options.fetch,
+    providerTypes: options.providerTypes,
+  });
+  const metrics = createMetrics();
+  const logger = options.logger ?? silentLogger;
+  const cache = config.cache.enabled
+    ? await ResultCache.open({
+        dir: config.cache.max_mb > 0 ? join(config.server.data_dir, 'cache') : undefined,
+        memoryEntries: config.cache.memory_entries,
+        maxBytes: Math.round(config.cache.max_mb * 1024 * 1024),
+      })
+    : undefined;
+  const router = createRouter({ registry, config, metrics, logger, cache });
+  const jobs = new JobRunner({
+    ttlMs: config.jobs.ttl_s * 1000,
+    maxJobs: config.jobs.max_jobs,
+    onFinish: (kind, status) => metrics.jobs.inc({ kind, status }),
+  });
   mkdirSync(config.server.data_dir, { recursive: true });
   const store = openStore(config);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
@@ -61,6 +98,9 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     router,
     policy,
     store,
+    metrics,
+    logger,
+    jobs,
     async generate(modelId, request, context) {
       const known = knownModel(registry, modelId);
       const admission = await policy.admit({
@@ -76,7 +116,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       });
       let result: Result & { cached?: boolean };
       try {
-        result = await router.generate(modelId, request, context);
+        result = await router.generate(modelId, request, { ...context, tenant: context.principal?.tenant.id });
       } catch (error) {
         await admission.fail(error);
         throw error;
@@ -84,6 +124,8 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       return admission.complete(result);
     },
     async close() {
+      jobs.close();
+      await router.close();
       await store.close();
     },
   };

@@ -11,6 +11,7 @@ import { createClient, UnreachableError, type Answer, type Client } from './clie
 import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
 import { formatFromPath, writeImages, type OutImage } from './output.ts';
 import { AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
+import { followJob } from './progress.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -41,6 +42,8 @@ const IMAGE_OPTIONS = {
   cfg: { type: 'string' },
   negative: { type: 'string' },
   'strict-knobs': { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const KNOB_USAGE = '[--sampler S] [--scheduler S] [--steps N] [--cfg X] [--negative TEXT] [--strict-knobs]';
@@ -141,6 +144,7 @@ ${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}
 
 Global: --url URL (env KIMAGING_URL, default http://127.0.0.1:8700), --api-key KEY (env KIMAGING_API_KEY),
         --local (run the engine in this process, no daemon; --config FILE for its config), --json
+        generate/edit: --progress shows place in line, then percent (the default on a terminal; --no-progress turns it off)
 Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 daemon unreachable`;
 
 function imageFields(flags: Flags): Record<string, unknown> {
@@ -160,10 +164,25 @@ function imageFields(flags: Flags): Record<string, unknown> {
   return fields;
 }
 
+/** A progress bar when asked (--progress), or by default when stderr is a terminal and the output is not --json. */
+function wantsProgress(flags: Flags): boolean {
+  if (flags['no-progress']) return false;
+  if (flags.progress) return true;
+  return !flags.json && process.stderr.isTTY === true;
+}
+
 async function generateImages(client: Client, path: string, body: Record<string, unknown>, flags: Flags, print: (line: string) => void) {
-  const answer = expectOk(await client.call('POST', path, body));
-  const result = answer.json as { images: OutImage[]; warnings: { message: string }[] };
-  if (flags.json) return print(JSON.stringify(answer.json, null, 2));
+  let json: unknown;
+  if (wantsProgress(flags)) {
+    const accepted = expectOk(await client.call('POST', path, { ...body, async: true })).json as { id: string };
+    const job = (await followJob(client, accepted.id, process.stderr)) as { status: string; result?: unknown; error?: { code: string; message: string; param?: string } };
+    if (job.status !== 'succeeded') throw new RefusedError(`${job.error?.code ?? job.status}: ${job.error?.message ?? 'the job did not finish'}${job.error?.param ? ` (${job.error.param})` : ''}`);
+    json = job.result;
+  } else {
+    json = expectOk(await client.call('POST', path, body)).json;
+  }
+  const result = json as { images: OutImage[]; warnings: { message: string }[] };
+  if (flags.json) return print(JSON.stringify(json, null, 2));
   for (const warning of result.warnings) console.error(`warning: ${warning.message}`);
   for (const file of await writeImages(result.images, String(body.prompt), flags.output as string | undefined)) print(file);
 }

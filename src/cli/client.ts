@@ -15,6 +15,8 @@ export interface Answer {
 
 export interface Client {
   call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** Server-Sent Events from a GET, until the server ends the stream. */
+  events(path: string): AsyncIterable<{ event: string; data: string }>;
   close(): Promise<void>;
 }
 
@@ -42,13 +44,35 @@ export async function createClient(options: ClientOptions): Promise<Client> {
     fetchFn = (request) => fetch(request);
   }
   const base = options.local ? 'http://local' : options.url.replace(/\/+$/, '');
+  const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   return {
+    async *events(path) {
+      let response: Response;
+      try {
+        response = await fetchFn(new Request(base + path, { headers: { accept: 'text/event-stream', ...auth } }));
+      } catch (error) {
+        throw new UnreachableError(`cannot reach ${base}: ${(error as Error).message}`);
+      }
+      if (!response.ok || !response.body) return;
+      let buffer = '';
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        buffer += chunk.value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]));
+          if (fields.data !== undefined) yield { event: fields.event ?? 'message', data: fields.data };
+        }
+      }
+    },
     async call(method, path, body, headers = {}) {
       const request = new Request(base + path, {
         method,
         headers: {
           ...(body !== undefined && { 'content-type': 'application/json' }),
-          ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
+          ...auth,
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -79,6 +79,75 @@ export const ComposeConfig = z
   })
   .strict();
 
+/** An alias names a chain: tried in order, the next on a retryable failure; `balance` starts at the least loaded. */
+export const AliasConfig = z.union([
+  z.array(z.string().min(1)).min(1),
+  z.object({ models: z.array(z.string().min(1)).min(1), balance: z.boolean().default(false) }).strict(),
+]);
+
+const BackendLimits = z
+  .object({
+    /** Calls this backend runs at once (1 for a single-GPU A1111). */
+    concurrency: z.number().int().min(1).optional(),
+    /** Requests that may wait for it; beyond that, 429 overloaded. */
+    queue: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const RouterConfig = z
+  .object({
+    /** One backend call, from the moment it leaves the queue. */
+    attempt_timeout_s: z.number().positive().default(300),
+    /** The whole request: queue waits and every attempt of the chain. */
+    deadline_s: z.number().positive().default(600),
+    breaker: z
+      .object({
+        /** Consecutive failures that open a backend's circuit. */
+        failures: z.number().int().min(1).default(5),
+        /** Seconds an open circuit waits before letting one probe through. */
+        cooldown_s: z.number().positive().default(30),
+      })
+      .strict()
+      .default({ failures: 5, cooldown_s: 30 }),
+    /** Seconds between health checks of each backend that can list its models (0: none). */
+    health_check_s: z.number().min(0).default(30),
+    default_concurrency: z.number().int().min(1).default(4),
+    default_queue: z.number().int().min(0).default(64),
+    /** Per provider name (a key of `providers`). */
+    backends: z.record(z.string(), BackendLimits).default({}),
+  })
+  .strict();
+
+export const CacheConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Entries kept in memory in front of the folder. */
+    memory_entries: z.number().int().min(0).default(256),
+    /** Size cap of the folder (data_dir/cache); least recently used entries go first. */
+    max_mb: z.number().min(0).default(1024),
+    /** Also cache requests without an explicit seed (their answer is then one fixed random draw). */
+    unseeded: z.boolean().default(false),
+    /** One namespace for every tenant instead of one each. */
+    shared: z.boolean().default(false),
+  })
+  .strict();
+
+export const JobsConfig = z
+  .object({
+    /** Seconds a finished job's result stays readable. */
+    ttl_s: z.number().positive().default(3600),
+    /** Jobs kept at once (queued, running and finished); beyond that, 429 overloaded. */
+    max_jobs: z.number().int().min(1).default(1000),
+  })
+  .strict();
+
+export const LogConfig = z
+  .object({
+    /** debug also logs prompts; info and above never do. */
+    level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .strict();
+
 export const Config = z
   .object({
     server: ServerConfig.default(ServerConfig.parse({})),
@@ -86,11 +155,17 @@ export const Config = z
     compose: ComposeConfig.default(ComposeConfig.parse({})),
     providers: z.record(z.string(), ProviderConfig).default({}),
     models: z.array(ModelConfig).default([]),
-    /** The model used when a request names none. */
+    /** Names for chains of models: `default: [sdxl, gpt-image-1]`. */
+    aliases: z.record(z.string(), AliasConfig).default({}),
+    /** The model or alias used when a request names none. */
     default_model: z.string().optional(),
     /** API-key holders; none means open mode (tenant `local`, loopback only). */
     tenants: z.array(TenantConfig).default([]),
     policy: PolicyConfig.default(PolicyConfig.parse({})),
+    router: RouterConfig.default(RouterConfig.parse({})),
+    cache: CacheConfig.default(CacheConfig.parse({})),
+    jobs: JobsConfig.default(JobsConfig.parse({})),
+    log: LogConfig.default(LogConfig.parse({})),
   })
   .strict();
 
@@ -98,3 +173,6 @@ export type Config = z.infer<typeof Config>;
 export type ModelConfig = z.infer<typeof ModelConfig>;
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type LimitsConfig = z.infer<typeof LimitsConfig>;
+export type RouterConfig = z.infer<typeof RouterConfig>;
+export type CacheConfig = z.infer<typeof CacheConfig>;
+export type JobsConfig = z.infer<typeof JobsConfig>;

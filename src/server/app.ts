@@ -12,8 +12,10 @@ import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
 import { registerComposeRoutes } from './routes/compose.ts';
 import { registerImageRoutes } from './routes/images.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -30,7 +32,18 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || crypto.randomUUID();
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
+    const started = performance.now();
     await next();
+    // Counted by route pattern, not path, so job ids do not make a series each; only middleware ('*') matched: no route.
+    const route = c.req.routePath.endsWith('*') ? 'unmatched' : c.req.routePath;
+    engine.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    engine.logger.info('request', {
+      request_id: requestId,
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      latency_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
   });
 
   const maxSize = Math.round(engine.config.server.body_limit_mb * 1024 * 1024);
@@ -50,6 +63,8 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerMetaRoutes(app, engine);
   registerComposeRoutes(app, engine);
   registerUsageRoutes(app, engine);
+  registerJobRoutes(app, engine);
+  registerMetricsRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Engine, RequestContext } from '../engine.ts';
-import type { Principal } from '../policy/index.ts';
+import { OPEN_TENANT_ID, type Principal } from '../policy/index.ts';
 import type { AppEnv } from './app.ts';
 
 export function authMiddleware(engine: Engine): MiddlewareHandler<AppEnv> {
@@ -19,4 +19,9 @@ export function authMiddleware(engine: Engine): MiddlewareHandler<AppEnv> {
 /** What a route passes to engine.generate about who asks. */
 export function principalContext(c: Context<AppEnv>): Pick<RequestContext, 'principal'> {
   return { principal: c.get('principal') as Principal };
+}
+
+/** Whose request this is, for what the HTTP layer keeps per tenant (async jobs). */
+export function requestTenant(c: Context<AppEnv>): string {
+  return (c.get('principal') as Principal | undefined)?.tenant.id ?? OPEN_TENANT_ID;
 }

@@ -6,6 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { ConfigError, overridesFromEnv, parsePort, resolveConfig, type Config } from '../config/index.ts';
 import { createEngine, type Engine, type EngineOptions } from '../engine.ts';
 import { isLoopback, OPEN_TENANT_ID } from '../policy/index.ts';
+import { createLogger } from '../obs/log.ts';
 import { createApp } from './app.ts';
 
 export interface Daemon {
@@ -25,7 +26,7 @@ export async function startDaemon(config: Config, options: EngineOptions = {}): 
     console.warn(`warning: no tenants configured; running open as tenant "${OPEN_TENANT_ID}" without API keys (loopback only)`);
   }
   await mkdir(config.server.data_dir, { recursive: true });
-  const engine = await createEngine(config, options);
+  const engine = await createEngine(config, { ...options, logger: options.logger ?? createLogger(config.log.level) });
   const app = createApp(engine);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

@@ -38,7 +38,12 @@ export async function respondWithImages(
     if (result.warnings.length > 0) c.header('X-Warnings', encodeURIComponent(JSON.stringify(result.warnings)));
     return c.body(toArrayBuffer(bytes), 200);
   }
-  const body: z.infer<typeof ImagesResponse> = {
+  return c.json(await imagesBody(result, outputFormat), 200);
+}
+
+/** The JSON answer for a Result; async jobs keep it as their result. */
+export async function imagesBody(result: Result & { cached?: boolean }, outputFormat: OutputFormat | undefined): Promise<z.infer<typeof ImagesResponse>> {
+  return {
     model: result.model,
     provider: result.provider,
     images: await Promise.all(
@@ -63,7 +68,6 @@ export async function respondWithImages(
     },
     cached: result.cached ?? false,
   };
-  return c.json(body, 200);
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

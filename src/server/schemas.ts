@@ -47,6 +47,11 @@ const knobs = {
     .enum(SAFETY_LEVELS, { error: 'safety must be off, moderate or strict' })
     .optional()
     .openapi({ description: "A safety level for this request; only one stricter than the tenant's applies" }),
+  cache: z
+    .enum(['no-store', 'no-cache'], { error: 'cache must be "no-store" or "no-cache"' })
+    .optional()
+    .openapi({ description: 'no-cache: do not answer from the cache (the fresh answer is stored); no-store: neither read nor write it' }),
+  async: z.boolean({ error: 'async must be true or false' }).optional().openapi({ description: 'Answer 202 {id, status} at once; follow GET /v1/jobs/{id} and its /events' }),
 };
 
 export const GenerateBody = z.object(knobs).strict().openapi('GenerateRequest');
@@ -84,6 +89,7 @@ export const EditForm = z
     cfg_scale: formNumber('cfg_scale').pipe(knobs.cfg_scale.unwrap()).optional(),
     strength: formNumber('strength').pipe(z.number().min(0, 'strength must be >= 0').max(1, 'strength must be <= 1')).optional(),
     strict_knobs: formBoolean.optional(),
+    async: formBoolean.optional(),
     image: file.openapi({ description: 'The init image' }),
     mask: file.optional().openapi({ description: 'White = repaint, black = keep' }),
   })
@@ -144,7 +150,48 @@ export const ModelsResponse = z
       .array(z.object({ id: z.string(), owned_by: z.string(), capabilities: z.array(z.enum(['txt2img', 'img2img', 'inpaint'])), knobs: z.array(z.string()) }))
       .optional()
       .openapi({ description: "Models the backends report themselves (ComfyUI's checkpoints, ...); name one in the config's models to serve it" }),
+    aliases: z.record(z.string(), z.array(z.string())).openapi({ description: 'Alias -> the chain of model ids it tries in order' }),
   })
   .openapi('ModelList');
 
-export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string(), models: z.number().int() }).openapi('Health');
+export const BackendHealth = z
+  .object({
+    name: z.string(),
+    state: z.enum(['closed', 'open', 'half_open']).openapi({ description: 'Circuit breaker: open refuses calls until a half-open probe succeeds' }),
+    consecutive_failures: z.number().int(),
+    running: z.number().int(),
+    queued: z.number().int(),
+    concurrency: z.number().int(),
+    queue_limit: z.number().int(),
+    check: z
+      .object({ ok: z.boolean(), at: z.string(), latency_ms: z.number(), error: z.string().optional() })
+      .optional()
+      .openapi({ description: 'The last health check (every router.health_check_s), where the backend can be checked' }),
+  })
+  .openapi('BackendHealth');
+
+export const HealthResponse = z
+  .object({ status: z.literal('ok'), version: z.string(), models: z.number().int(), backends: z.array(BackendHealth) })
+  .openapi('Health');
+
+export const JobAccepted = z
+  .object({ id: z.string().openapi({ example: 'job_5f0c...' }), object: z.literal('job'), status: z.literal('queued') })
+  .openapi('JobAccepted');
+
+export const JobResponse = z
+  .object({
+    id: z.string(),
+    object: z.literal('job'),
+    kind: z.string().openapi({ example: 'generate' }),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    created_at: z.string(),
+    started_at: z.string().optional(),
+    finished_at: z.string().optional(),
+    queue_position: z.number().int().optional().openapi({ description: '1-based place in the backend line while queued' }),
+    progress: z
+      .object({ fraction: z.number().optional(), step: z.number().int().optional(), total_steps: z.number().int().optional(), message: z.string().optional() })
+      .optional(),
+    result: ImagesResponse.optional().openapi({ description: 'Once succeeded: the answer the synchronous call would have given' }),
+    error: ErrorBody.shape.error.optional(),
+  })
+  .openapi('Job');

@@ -1,13 +1,14 @@
 /** POST /v1/generate and POST /v1/edit. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { invalidRequest } from '../../imagegen/index.ts';
+import type { Context } from 'hono';
+import { invalidRequest, type Request } from '../../imagegen/index.ts';
 import type { OutputFormat } from '../../images/index.ts';
-import type { Engine } from '../../engine.ts';
+import type { Engine, RequestContext } from '../../engine.ts';
 import { toEditRequest, toRequest } from '../canonical.ts';
-import { respondWithImages } from '../respond.ts';
-import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse } from '../schemas.ts';
+import { imagesBody, respondWithImages } from '../respond.ts';
+import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepted } from '../schemas.ts';
+import { principalContext, requestTenant } from '../auth.ts';
 import type { AppEnv } from '../app.ts';
-import { principalContext } from '../auth.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
@@ -35,6 +36,10 @@ const imageAnswer = {
       'image/webp': { schema: { type: 'string' as const, format: 'binary' } },
       'image/jpeg': { schema: { type: 'string' as const, format: 'binary' } },
     },
+  },
+  202: {
+    description: 'With "async": true, the job that will make the images: follow GET /v1/jobs/{id} or its /events',
+    content: { 'application/json': { schema: JobAccepted } },
   },
   ...errors(400, 401, 403, 404, 413, 422, 429, 502, 504),
 };
@@ -67,17 +72,46 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): v
     requireBody(c.req.header('content-type'));
     const body = c.req.valid('json');
     const request = toRequest(body, engine.config.limits);
-    const result = await engine.generate(body.model, request, { route: 'generate', requestId: c.get('requestId'), signal: c.req.raw.signal, ...principalContext(c), safety: body.safety });
-    return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
+    return answer(c, engine, 'generate', body, request) as never;
   });
 
   app.openapi(editRoute, async (c) => {
     const contentType = requireBody(c.req.header('content-type'));
     const body = contentType.startsWith('multipart/') || contentType.startsWith('application/x-www-form-urlencoded') ? c.req.valid('form') : c.req.valid('json');
     const request = await toEditRequest(body, engine.config.limits, engine.decodeLimits);
-    const result = await engine.generate(body.model, request, { route: 'edit', requestId: c.get('requestId'), signal: c.req.raw.signal, ...principalContext(c), safety: body.safety });
-    return respondWithImages(c, result, body.output_format as OutputFormat | undefined) as never;
+    return answer(c, engine, 'edit', body, request) as never;
   });
+}
+
+/**
+ * Synchronously: the images, and a client that goes away cancels the work (its queued request
+ * leaves the line). With `async`: 202 and a job that runs to its end whoever is listening.
+ */
+async function answer(
+  c: Context<AppEnv>,
+  engine: Engine,
+  route: 'generate' | 'edit',
+  body: { model?: string; output_format?: string; cache?: RequestContext['cache']; async?: boolean; safety?: RequestContext['safety'] },
+  request: Request,
+): Promise<Response> {
+  const context: RequestContext = {
+    route,
+    requestId: c.get('requestId'),
+    ...principalContext(c),
+    ...(body.safety !== undefined && { safety: body.safety }),
+    ...(body.cache !== undefined && { cache: body.cache }),
+  };
+  const format = body.output_format as OutputFormat | undefined;
+  if (!body.async) return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
+  engine.registry.route(body.model); // an unknown model is a 404 now, not a failed job later
+  const job = engine.jobs.submit({
+    kind: route,
+    tenant: requestTenant(c),
+    run: async (work) =>
+      imagesBody(await engine.generate(body.model, request, { ...context, signal: work.signal, onProgress: work.progress, onQueue: work.queue }), format),
+  });
+  c.header('Location', `/v1/jobs/${job.id}`);
+  return c.json({ id: job.id, object: 'job' as const, status: 'queued' as const }, 202);
 }
 
 /** Without a Content-Type the validators let an empty body through; say what is expected. */

@@ -15,8 +15,8 @@ const modelsRoute = createRoute({
 const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
-  summary: 'Liveness',
-  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: HealthResponse } } } },
+  summary: 'Liveness, and each backend\'s circuit and queue',
+  responses: { 200: { description: 'Alive (a backend whose circuit is open still answers 200 here: the daemon is up)', content: { 'application/json': { schema: HealthResponse } } } },
 });
 
 export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
@@ -34,12 +34,15 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
         })),
         default_model: engine.registry.defaultModel,
         backend_models: await backendModels(engine),
+        aliases: engine.registry.aliases(),
       },
       200,
     ),
   );
 
-  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length }, 200));
+  app.openapi(healthRoute, (c) =>
+    c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length, backends: engine.router.health() }, 200),
+  );
 }
 
 /** What each provider that can tell reports, within a few seconds; a backend that cannot answer is left out. */

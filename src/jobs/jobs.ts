@@ -1,0 +1,175 @@
+/**
+ * Async jobs: any long piece of work (a generation, an edit, an upscale) run in the background
+ * with an id, a status, its place in a queue, its progress and, when done, its result or error.
+ * Finished jobs stay readable for `ttlMs`. The runner knows nothing of images: a kind, a tenant
+ * and a function that gets a signal and two callbacks.
+ */
+import { randomUUID } from 'node:crypto';
+import { ImagegenError, type ProgressEvent } from '../imagegen/index.ts';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+const FINISHED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** What a job's work gets: cancel on `signal`; say where it stands with `queue` and `progress`. */
+export interface JobContext {
+  signal: AbortSignal;
+  /** 1-based place in a line while waiting; 0 when the work starts (the job becomes running). */
+  queue(position: number): void;
+  /** Progress of running work; the first report also marks the job running. */
+  progress(event: ProgressEvent): void;
+}
+
+/** The wire view of a job (snake_case); `result` only once it succeeded. */
+export interface JobView {
+  id: string;
+  object: 'job';
+  kind: string;
+  status: JobStatus;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+  queue_position?: number;
+  progress?: { fraction?: number; step?: number; total_steps?: number; message?: string };
+  result?: unknown;
+  error?: { code: string; message: string; param?: string };
+}
+
+interface Job {
+  view: JobView;
+  tenant: string;
+  controller: AbortController;
+  listeners: Set<(view: JobView) => void>;
+}
+
+export interface JobRunnerSettings {
+  ttlMs: number;
+  maxJobs: number;
+  /** Called once per finished job (metrics). */
+  onFinish?: (kind: string, status: JobStatus) => void;
+}
+
+export interface SubmitOptions<T> {
+  kind: string;
+  tenant: string;
+  run: (context: JobContext) => Promise<T>;
+}
+
+export class JobRunner {
+  private readonly jobs = new Map<string, Job>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly settings: JobRunnerSettings) {}
+
+  /** Starts the work now and returns its view at once (status `queued`). */
+  submit<T>({ kind, tenant, run }: SubmitOptions<T>): JobView {
+    this.makeRoom();
+    const view: JobView = { id: `job_${randomUUID()}`, object: 'job', kind, status: 'queued', created_at: new Date().toISOString() };
+    const job: Job = { view, tenant, controller: new AbortController(), listeners: new Set() };
+    this.jobs.set(view.id, job);
+    const context: JobContext = {
+      signal: job.controller.signal,
+      queue: (position) => {
+        if (this.finished(job)) return;
+        if (position === 0) return this.start(job);
+        // Every change in a line re-announces each place; only a new place is news.
+        if (job.view.status !== 'queued' || job.view.queue_position !== position) this.update(job, { status: 'queued', queue_position: position });
+      },
+      progress: (event) => {
+        if (this.finished(job)) return;
+        this.start(job);
+        this.update(job, {
+          progress: {
+            ...(event.fraction !== undefined && { fraction: Math.round(event.fraction * 1000) / 1000 }),
+            ...(event.step !== undefined && { step: event.step }),
+            ...(event.totalSteps !== undefined && { total_steps: event.totalSteps }),
+            ...(event.message !== undefined && { message: event.message }),
+          },
+        });
+      },
+    };
+    run(context).then(
+      (result) => this.finish(job, { status: 'succeeded', result }),
+      (error: unknown) => this.finish(job, { status: job.controller.signal.aborted ? 'cancelled' : 'failed', error: describe(error) }),
+    );
+    return { ...view };
+  }
+
+  /** The job as its tenant sees it; another tenant's job is not found. */
+  get(id: string, tenant: string): JobView | undefined {
+    const job = this.jobs.get(id);
+    return job && job.tenant === tenant ? { ...job.view } : undefined;
+  }
+
+  /** Calls `listener` with every change until the job finishes; returns the unsubscribe. */
+  subscribe(id: string, tenant: string, listener: (view: JobView) => void): (() => void) | undefined {
+    const job = this.jobs.get(id);
+    if (!job || job.tenant !== tenant) return undefined;
+    job.listeners.add(listener);
+    return () => job.listeners.delete(listener);
+  }
+
+  cancel(id: string, tenant: string): JobView | undefined {
+    const job = this.jobs.get(id);
+    if (!job || job.tenant !== tenant) return undefined;
+    if (!this.finished(job)) job.controller.abort(new ImagegenError('cancelled', 'the job was cancelled', { retryable: false }));
+    return { ...job.view };
+  }
+
+  close(): void {
+    for (const job of this.jobs.values()) job.controller.abort(new ImagegenError('cancelled', 'the service is shutting down', { retryable: false }));
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private finished(job: Job): boolean {
+    return FINISHED.has(job.view.status);
+  }
+
+  private start(job: Job): void {
+    if (job.view.status === 'running') return;
+    const { queue_position: _gone, ...rest } = job.view;
+    job.view = { ...rest, status: 'running', started_at: new Date().toISOString() };
+    this.emit(job);
+  }
+
+  private update(job: Job, change: Partial<JobView>): void {
+    job.view = { ...job.view, ...change };
+    this.emit(job);
+  }
+
+  private finish(job: Job, change: Partial<JobView>): void {
+    const { queue_position: _gone, ...rest } = job.view;
+    job.view = { ...rest, ...change, finished_at: new Date().toISOString() };
+    this.settings.onFinish?.(job.view.kind, job.view.status);
+    this.emit(job);
+    job.listeners.clear();
+    const timer = setTimeout(() => {
+      this.jobs.delete(job.view.id);
+      this.timers.delete(timer);
+    }, this.settings.ttlMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private emit(job: Job): void {
+    for (const listener of job.listeners) listener({ ...job.view });
+  }
+
+  /** At the cap, the oldest finished job goes early; if none has finished, the caller waits. */
+  private makeRoom(): void {
+    if (this.jobs.size < this.settings.maxJobs) return;
+    for (const [id, job] of this.jobs) {
+      if (this.finished(job)) {
+        this.jobs.delete(id);
+        return;
+      }
+    }
+    throw new ImagegenError('overloaded', `${this.jobs.size} jobs are already queued or running`, { retryAfter: 10 });
+  }
+}
+
+function describe(error: unknown): NonNullable<JobView['error']> {
+  if (error instanceof ImagegenError) return { code: error.code, message: error.message, ...(error.param !== undefined && { param: error.param }) };
+  return { code: 'internal_error', message: 'internal error; see the daemon log' };
+}
