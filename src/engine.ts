@@ -7,6 +7,8 @@ import type { CallOptions, Request, Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type Router } from './router/router.ts';
+import { createUpscaler, type Upscaler } from './upscale/index.ts';
+import { upscaleSettingsFrom } from './upscale/settings.ts';
 
 /** Who asks and through which door: what the stages around the router need to know. */
 export interface RequestContext extends CallOptions {
@@ -19,6 +21,8 @@ export interface Engine {
   decodeLimits: DecodeLimits;
   registry: ModelRegistry;
   router: Router;
+  /** Super-resolution and Lanczos (POST /v1/upscale, kimaging upscale); its own worker pool. */
+  upscaler: Upscaler;
   /**
    * The one path every image request takes (HTTP routes, compose layers, the CLI's --local):
    * policy before and after, the router in between. See DESIGN.md, "How a request flows".
@@ -40,12 +44,16 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   };
   const registry = createModelRegistry(config, { env: options.env ?? process.env, decodeLimits, fetch: options.fetch });
   const router = createRouter(registry);
+  const upscaler = createUpscaler(upscaleSettingsFrom(config), { decodeLimits, fetch: options.fetch });
   return {
     config,
     decodeLimits,
     registry,
     router,
+    upscaler,
     generate: (modelId, request, context) => router.generate(modelId, request, context),
-    async close() {},
+    async close() {
+      await upscaler.close();
+    },
   };
 }

@@ -10,6 +10,7 @@ import { VERSION } from '../version.ts';
 import { errorResponse, internalErrorResponse, toImagegenError, validationError } from './errors.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
+import { registerUpscaleRoutes } from './routes/upscale.ts';
 
 export interface AppEnv {
   Variables: { requestId: string };
@@ -42,6 +43,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
 
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
+  registerUpscaleRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
