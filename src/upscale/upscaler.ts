@@ -12,13 +12,20 @@ import type { EsrganWeights } from './esrgan-weights.ts';
 import { UPSCALE_SCALES, type UpscaleMethod } from './methods.ts';
 import { createWorkerPool, type WorkerPool } from './pool.ts';
 
+/**
+ * A tile's output side is capped (tile side <= this / scale): the models' last layers hold
+ * scale^2 * 3 channels at output resolution, so an 8x tile of 128 would need ~800 MB of wasm heap
+ * for one tensor; at 512 output pixels it is 200 MB for 8x and 50 MB for 4x.
+ */
+export const MAX_TILE_OUTPUT_SIDE = 512;
+
 export interface UpscaleSettings {
   defaultMethod: UpscaleMethod;
   workers: number;
   maxQueue: number;
   /** Largest output, width * height. */
   maxOutputPixels: number;
-  /** Tile side in input pixels, and context pixels around each tile. */
+  /** Tile side in input pixels (capped by MAX_TILE_OUTPUT_SIDE / scale), and context pixels around each tile. */
   tileSize: number;
   tileOverlap: number;
   /** The SDAPI server for the `provider` method, when one is configured. */
@@ -30,7 +37,7 @@ export interface UpscaleInput {
   scale: number;
   method?: UpscaleMethod;
   format?: OutputFormat;
-  /** Tile side for this job (the bench compares tiled with one tile); the setting otherwise. */
+  /** Tile side for this job, uncapped (the bench compares tiled with one tile); the setting otherwise. */
   tileSize?: number;
 }
 
@@ -188,7 +195,7 @@ export function createUpscaler(settings: UpscaleSettings, deps: UpscalerDependen
         if (options.signal?.aborted) throw abortError(options.signal);
         const raw = await decodeRaw(input.image, 'image', { limits: deps.decodeLimits });
         const hasAlpha = raw.channels === 2 || raw.channels === 4;
-        const context: MethodContext = { raw, scale: input.scale, outWidth, outHeight, tileSize: input.tileSize ?? settings.tileSize, options };
+        const context: MethodContext = { raw, scale: input.scale, outWidth, outHeight, tileSize: input.tileSize ?? Math.min(settings.tileSize, Math.floor(MAX_TILE_OUTPUT_SIDE / input.scale)), options };
         let pixels = await runner.run(context);
         if (hasAlpha && !runner.keepsAlpha) pixels = await joinAlpha(pixels, await alphaOf(raw, outWidth, outHeight));
         const warnings: Warning[] = [];
