@@ -15,6 +15,8 @@ export interface Answer {
 
 export interface Client {
   call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** The same request, answered as a streaming Response (progress lines of `kimaging upscale`). */
+  open(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -42,24 +44,27 @@ export async function createClient(options: ClientOptions): Promise<Client> {
     fetchFn = (request) => fetch(request);
   }
   const base = options.local ? 'http://local' : options.url.replace(/\/+$/, '');
+  const open: Client['open'] = async (method, path, body, headers = {}) => {
+    const request = new Request(base + path, {
+      method,
+      headers: {
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    try {
+      return await fetchFn(request);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new UnreachableError(`cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+  };
   return {
+    open,
     async call(method, path, body, headers = {}) {
-      const request = new Request(base + path, {
-        method,
-        headers: {
-          ...(body !== undefined && { 'content-type': 'application/json' }),
-          ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
-          ...headers,
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      let response: Response;
-      try {
-        response = await fetchFn(request);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new UnreachableError(`cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
-      }
+      const response = await open(method, path, body, headers);
       const contentType = response.headers.get('content-type') ?? '';
       if (contentType.includes('json')) return { status: response.status, contentType, json: await response.json() };
       return { status: response.status, contentType, bytes: new Uint8Array(await response.arrayBuffer()) };
