@@ -40,24 +40,31 @@ const yieldToMessages = () => new Promise<void>((resolve) => setImmediate(resolv
 async function run(job: RunMessage): Promise<void> {
   await ready;
   const net = await model(job.weights, job.scale);
+  // Every tile sees `pad` pixels of context on all four sides: real pixels inside the image,
+  // mirrored ones outside it. Only the planned region (core plus the blend overlap) is kept.
   const pad = job.overlap;
-  const width = job.width + 2 * pad;
+  const s = job.scale;
+  const paddedWidth = job.width + 2 * pad;
   const padded = mirrorPad(job.rgb, job.width, job.height, pad);
-  const plan = planTiles(width, job.height + 2 * pad, job.tileSize, job.overlap);
-  const blender = new TileBlender(plan, job.scale);
+  const plan = planTiles(job.width, job.height, job.tileSize, job.overlap);
+  const blender = new TileBlender(plan, s);
   for (const [index, tile] of plan.tiles.entries()) {
     await yieldToMessages();
     if (cancelled.delete(job.id)) return post({ type: 'cancelled', id: job.id });
-    const input = cropRgb(padded, width, tile);
-    const output = tf.tidy(() => net.predict(tf.tensor4d(input, [1, tile.y1 - tile.y0, tile.x1 - tile.x0, 3])) as tf.Tensor);
+    // In padded coordinates the context window [core - pad, core + pad) starts at the core's origin.
+    const context = { x0: tile.coreX0, y0: tile.coreY0, x1: tile.coreX1 + 2 * pad, y1: tile.coreY1 + 2 * pad };
+    const input = cropRgb(padded, paddedWidth, context);
+    const w = context.x1 - context.x0;
+    const h = context.y1 - context.y0;
+    const output = tf.tidy(() => net.predict(tf.tensor4d(input, [1, h, w, 3])) as tf.Tensor);
     const rgb = (await output.data()) as Float32Array;
     output.dispose();
-    blender.add(tile, rgb);
+    const keep = cropWindow(rgb, w * s, (tile.x0 + pad - tile.coreX0) * s, (tile.y0 + pad - tile.coreY0) * s, (tile.x1 - tile.x0) * s, (tile.y1 - tile.y0) * s);
+    blender.add(tile, keep);
     post({ type: 'progress', id: job.id, done: index + 1, total: plan.tiles.length });
   }
-  const s = job.scale;
-  const rgb = cropWindow(blender.finish(), width * s, pad * s, pad * s, job.width * s, job.height * s);
-  post({ type: 'done', id: job.id, rgb, width: job.width * job.scale, height: job.height * job.scale }, [rgb.buffer as ArrayBuffer]);
+  const rgb = blender.finish();
+  post({ type: 'done', id: job.id, rgb, width: job.width * s, height: job.height * s }, [rgb.buffer as ArrayBuffer]);
 }
 
 port.on('message', (message: ToWorker) => {

@@ -159,8 +159,8 @@ export class TileBlender {
   }
 }
 
-/** Copy a tile's padded region out of an RGB image as model input (floats 0..255). */
-export function cropRgb(rgb: Uint8Array, width: number, tile: Tile): Float32Array {
+/** Copy a region out of an RGB image as model input (floats 0..255). */
+export function cropRgb(rgb: Uint8Array, width: number, tile: Pick<Tile, 'x0' | 'y0' | 'x1' | 'y1'>): Float32Array {
   const w = tile.x1 - tile.x0;
   const out = new Float32Array(w * (tile.y1 - tile.y0) * 3);
   for (let y = tile.y0; y < tile.y1; y++) {
@@ -173,7 +173,7 @@ export function cropRgb(rgb: Uint8Array, width: number, tile: Tile): Float32Arra
 /**
  * Mirror `pad` pixels around an RGB image. The model pads its convolutions with zeros, which
  * darkens the outermost output pixels; with mirrored context the image border looks like any
- * other place in the image, and the padding is cropped off the output again.
+ * other place in the image, and only output inside the image is kept.
  */
 export function mirrorPad(rgb: Uint8Array, width: number, height: number, pad: number): Uint8Array {
   if (pad === 0) return rgb;
@@ -197,9 +197,9 @@ export function mirrorPad(rgb: Uint8Array, width: number, height: number, pad: n
 }
 
 /** The window [x, x + width) x [y, y + height) of an RGB image `fullWidth` wide. */
-export function cropWindow(rgb: Uint8Array, fullWidth: number, x: number, y: number, width: number, height: number): Uint8Array {
+export function cropWindow<T extends Uint8Array | Float32Array>(rgb: T, fullWidth: number, x: number, y: number, width: number, height: number): T {
   if (x === 0 && y === 0 && width === fullWidth && rgb.length === width * height * 3) return rgb;
-  const out = new Uint8Array(width * height * 3);
+  const out = (rgb instanceof Float32Array ? new Float32Array(width * height * 3) : new Uint8Array(width * height * 3)) as T;
   for (let row = 0; row < height; row++) {
     const from = ((y + row) * fullWidth + x) * 3;
     out.set(rgb.subarray(from, from + width * 3), row * width * 3);
