@@ -22,7 +22,7 @@ describe('POST /v1/upscale over a real daemon', () => {
   const upscale = (body: unknown, init: RequestInit = {}) =>
     fetch(`${daemon.url}/v1/upscale`, { method: 'POST', headers: { 'content-type': 'application/json', ...init.headers }, body: JSON.stringify(body), signal: init.signal });
 
-  it('a 256x256 PNG at scale 4 comes back 1024x1024, and /healthz answers in under 50 ms meanwhile', async () => {
+  it('a 256x256 PNG at scale 4 comes back 1024x1024, and /healthz answers within 50 ms meanwhile (p95)', async () => {
     const started = performance.now();
     const pending = upscale({ image: b64(await scenePng(256, 256)), scale: 4 });
     const latencies: number[] = [];
@@ -35,7 +35,7 @@ describe('POST /v1/upscale over a real daemon', () => {
       latencies.push(performance.now() - t);
       assert.equal(health.status, 200);
       await health.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const response = await pending;
     assert.equal(response.status, 200);
@@ -44,10 +44,18 @@ describe('POST /v1/upscale over a real daemon', () => {
     assert.deepEqual([meta.width, meta.height, body.images[0].width, body.images[0].height], [1024, 1024, 1024, 1024]);
     assert.equal(body.model, 'esrgan-slim x4');
     assert.equal(body.provider, 'local');
-    assert.ok(latencies.length >= 3, `health was probed while the upscale ran (${latencies.length} probes)`);
-    const worst = Math.max(...latencies);
-    console.log(`# 256->1024 esrgan x4 took ${Math.round(performance.now() - started)} ms; /healthz worst ${worst.toFixed(1)} ms over ${latencies.length} probes`);
-    assert.ok(worst < 50, `worst /healthz latency ${worst.toFixed(1)} ms`);
+    assert.ok(latencies.length >= 10, `health was probed while the upscale ran (${latencies.length} probes)`);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const p95 = sorted[Math.ceil(sorted.length * 0.95) - 1]!;
+    console.log(
+      `# 256->1024 esrgan x4 took ${Math.round(performance.now() - started)} ms; /healthz over ${latencies.length} probes: ` +
+        `median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, worst ${sorted.at(-1)!.toFixed(1)} ms`,
+    );
+    // A model on the event loop would hold every probe for a whole tile (~0.5 s). The bound is on
+    // the 95th percentile because the whole suite shares 2 cores: a lone probe can wait for the CPU.
+    assert.ok(p95 < 50, `95% of /healthz answers within 50 ms (p95 ${p95.toFixed(1)} ms)`);
+    assert.ok(median < 20, `median /healthz latency ${median.toFixed(1)} ms`);
   });
 
   it('a client that disconnects cancels its job, and the worker is free again', async () => {
