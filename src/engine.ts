@@ -16,6 +16,8 @@ import type { ProviderType } from './providers/registry.ts';
 import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type CacheMode, type Router } from './router/router.ts';
+import { createUpscaler, type Upscaler } from './upscale/index.ts';
+import { upscaleSettingsFrom } from './upscale/settings.ts';
 
 /** Who asks and through which door: what the stages around the router need to know. */
 export interface RequestContext extends CallOptions {
@@ -42,6 +44,8 @@ export interface Engine {
   logger: Logger;
   /** Background work with an id: async generate and edit, and any other long job. */
   jobs: JobRunner;
+  /** Super-resolution and Lanczos (POST /v1/upscale, kimaging upscale); its own worker pool. */
+  upscaler: Upscaler;
   /**
    * The one path every image request takes (HTTP routes, compose layers, the CLI's --local):
    * policy before and after, the router in between. See DESIGN.md, "How a request flows".
@@ -91,6 +95,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   mkdirSync(config.server.data_dir, { recursive: true });
   const store = openStore(config);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
+  const upscaler = createUpscaler(upscaleSettingsFrom(config), { decodeLimits, fetch: options.fetch });
   return {
     config,
     decodeLimits,
@@ -101,6 +106,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     metrics,
     logger,
     jobs,
+    upscaler,
     async generate(modelId, request, context) {
       const known = knownModel(registry, modelId);
       const admission = await policy.admit({
@@ -124,6 +130,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       return admission.complete(result);
     },
     async close() {
+      await upscaler.close();
       jobs.close();
       await router.close();
       await store.close();

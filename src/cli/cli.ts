@@ -12,6 +12,7 @@ import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
 import { formatFromPath, writeImages, type OutImage } from './output.ts';
 import { AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
 import { followJob } from './progress.ts';
+import { defaultUpscalePath, progressBar, streamUpscale } from './upscale.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -81,6 +82,26 @@ const COMMANDS: Record<string, Command> = {
     options: COMPOSE_OPTIONS,
     run: ({ positionals, flags, client, print }) =>
       runCompose({ positionals, flags, client, print, usage: (message) => new UsageError(message), expectOk }),
+  },
+  upscale: {
+    usage: 'kimaging upscale IMAGE --scale 2|3|4|8 [--method esrgan|esrgan-medium|lanczos|provider] [--format png|webp|jpeg] [-o FILE] [--json]',
+    options: { scale: { type: 'string' }, method: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    async run({ positionals, flags, client, print }) {
+      if (positionals.length !== 1) throw new UsageError('upscale takes one IMAGE file');
+      if (flags.scale === undefined) throw new UsageError('upscale needs --scale (2, 3, 4 or 8)');
+      const scale = toInteger(flags.scale, '--scale');
+      const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
+      const body: Record<string, unknown> = { image: await readBase64(positionals[0]!, 'IMAGE'), scale };
+      if (flags.method !== undefined) body.method = flags.method;
+      if (format !== undefined) body.format = format;
+      const bar = progressBar(process.stderr);
+      const answer = await streamUpscale(client, body, bar).finally(() => bar.end());
+      const result = expectOk(answer).json as { images: OutImage[]; warnings: { message: string }[] };
+      if (flags.json) return print(JSON.stringify(result, null, 2));
+      for (const warning of result.warnings) console.error(`warning: ${warning.message}`);
+      const out = (flags.output as string | undefined) ?? defaultUpscalePath(positionals[0]!, scale, result.images[0]!.mime_type);
+      for (const file of await writeImages(result.images, 'upscaled', out)) print(file);
+    },
   },
   models: {
     usage: 'kimaging models [--json]',

@@ -17,6 +17,8 @@ export interface Client {
   call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   /** Server-Sent Events from a GET, until the server ends the stream. */
   events(path: string): AsyncIterable<{ event: string; data: string }>;
+  /** The same request, answered as a streaming Response (progress lines of `kimaging upscale`). */
+  open(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -44,15 +46,27 @@ export async function createClient(options: ClientOptions): Promise<Client> {
     fetchFn = (request) => fetch(request);
   }
   const base = options.local ? 'http://local' : options.url.replace(/\/+$/, '');
-  const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  const open: Client['open'] = async (method, path, body, headers = {}) => {
+    const request = new Request(base + path, {
+      method,
+      headers: {
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    try {
+      return await fetchFn(request);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new UnreachableError(`cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+  };
   return {
+    open,
     async *events(path) {
-      let response: Response;
-      try {
-        response = await fetchFn(new Request(base + path, { headers: { accept: 'text/event-stream', ...auth } }));
-      } catch (error) {
-        throw new UnreachableError(`cannot reach ${base}: ${(error as Error).message}`);
-      }
+      const response = await open('GET', path, undefined, { accept: 'text/event-stream' });
       if (!response.ok || !response.body) return;
       let buffer = '';
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -68,22 +82,7 @@ export async function createClient(options: ClientOptions): Promise<Client> {
       }
     },
     async call(method, path, body, headers = {}) {
-      const request = new Request(base + path, {
-        method,
-        headers: {
-          ...(body !== undefined && { 'content-type': 'application/json' }),
-          ...auth,
-          ...headers,
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      let response: Response;
-      try {
-        response = await fetchFn(request);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new UnreachableError(`cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
-      }
+      const response = await open(method, path, body, headers);
       const contentType = response.headers.get('content-type') ?? '';
       if (contentType.includes('json')) return { status: response.status, contentType, json: await response.json() };
       return { status: response.status, contentType, bytes: new Uint8Array(await response.arrayBuffer()) };

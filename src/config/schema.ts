@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CustomTemplateSchema } from '../compose/custom.ts';
 import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
 import { PolicyConfig, TenantConfig } from './policy.ts';
+import { UPSCALE_METHODS } from '../upscale/methods.ts';
 
 const KnobDefaults = z
   .object({
@@ -148,11 +149,37 @@ export const LogConfig = z
   })
   .strict();
 
+export const UpscaleConfig = z
+  .object({
+    /** The method used when a request names none. */
+    default_method: z.enum(UPSCALE_METHODS).default('esrgan'),
+    /** ESRGAN worker threads; each runs one job at a time. */
+    workers: z.number().int().min(1).max(64).default(1),
+    /** Jobs that may wait for a worker; beyond this, 429 overloaded. */
+    max_queue: z.number().int().min(0).default(16),
+    /** Largest output image, width * height (413 beyond it). */
+    max_output_pixels: z.number().int().min(1).default(4096 * 4096),
+    /** ESRGAN tile side and the context (overlap) around each tile, in input pixels. */
+    tile_size: z.number().int().min(16).max(4096).default(128),
+    tile_overlap: z.number().int().min(0).max(64).default(12),
+    /** The `provider` method: a key of `providers` with a `base_url` (an SDAPI server) and an upscaler name it lists. */
+    provider: z
+      .object({
+        provider: z.string().min(1),
+        upscaler: z.string().min(1),
+        timeout_ms: z.number().int().positive().default(300_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const Config = z
   .object({
     server: ServerConfig.default(ServerConfig.parse({})),
     limits: LimitsConfig.default(LimitsConfig.parse({})),
     compose: ComposeConfig.default(ComposeConfig.parse({})),
+    upscale: UpscaleConfig.default(UpscaleConfig.parse({})),
     providers: z.record(z.string(), ProviderConfig).default({}),
     models: z.array(ModelConfig).default([]),
     /** Names for chains of models: `default: [sdxl, gpt-image-1]`. */
@@ -176,3 +203,4 @@ export type LimitsConfig = z.infer<typeof LimitsConfig>;
 export type RouterConfig = z.infer<typeof RouterConfig>;
 export type CacheConfig = z.infer<typeof CacheConfig>;
 export type JobsConfig = z.infer<typeof JobsConfig>;
+export type UpscaleConfig = z.infer<typeof UpscaleConfig>;

@@ -59,6 +59,24 @@ export interface Policy {
   /** The principal for a bearer token; throws unauthorized. In open mode, the open tenant. */
   authenticate(bearer: string | undefined): Promise<Principal>;
   admit(input: AdmitInput): Promise<Admission>;
+  /** Work that makes no new image (upscale): who asks, the tenant's caps, one ledger record, no quota. */
+  admitWork(input: WorkInput): Promise<WorkAdmission>;
+}
+
+export interface WorkInput {
+  principal?: Principal;
+  route: string;
+  /** What the ledger names as the model (the upscale method). */
+  model: string;
+  requestId?: string;
+  /** The tenant's caps for this work; throws to refuse it. */
+  check?: (tenant: Tenant) => void;
+}
+
+export interface WorkAdmission {
+  readonly tenant: Tenant;
+  fail(error: unknown): Promise<void>;
+  complete(result: { provider?: string; images: Result['images'] }): Promise<void>;
 }
 
 export interface PolicyOptions {
@@ -107,16 +125,18 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
     }
   }
 
-  async function admit(input: AdmitInput): Promise<Admission> {
+  function principalOf(principal: Principal | undefined): Principal {
+    const found = principal ?? (tenants.open ? { tenant: tenants.get(OPEN_TENANT_ID)! } : undefined);
+    if (!found) throw new ImagegenError('unauthorized', 'an API key is required');
+    return found;
+  }
+
+  /** One usage record per request, written before the answer leaves. */
+  function ledger(principal: Principal, input: { route: string; requestId?: string }) {
     const started = performance.now();
     const at = new Date();
-    const principal = input.principal ?? (tenants.open ? { tenant: tenants.get(OPEN_TENANT_ID)! } : undefined);
-    if (!principal) throw new ImagegenError('unauthorized', 'an API key is required');
     const { tenant } = principal;
-    const level = effectiveLevel(tenant.safety, input.safety);
-    const warnings: Warning[] = [];
-
-    const record = (fields: { model: string; provider?: string; delivered: Amounts; cached: boolean; status: string }) =>
+    return (fields: { model: string; provider?: string; delivered: Amounts; cached: boolean; status: string }) =>
       store.usage.record({
         id: randomUUID(),
         at,
@@ -134,8 +154,32 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
         status: fields.status,
         latencyMs: performance.now() - started,
       });
-    const statusOf = (error: unknown) => (error instanceof ImagegenError ? error.code : 'error');
+  }
 
+  async function admitWork(input: WorkInput): Promise<WorkAdmission> {
+    const principal = principalOf(input.principal);
+    const record = ledger(principal, input);
+    try {
+      input.check?.(principal.tenant);
+    } catch (error) {
+      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
+      throw error;
+    }
+    return {
+      tenant: principal.tenant,
+      fail: (error) => record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) }),
+      complete: ({ provider, images }) =>
+        record({ model: input.model, provider, delivered: { images: images.length, megapixels: megapixels(images), cost: 0 }, cached: false, status: 'ok' }),
+    };
+  }
+
+  async function admit(input: AdmitInput): Promise<Admission> {
+    const principal = principalOf(input.principal);
+    const { tenant } = principal;
+    const level = effectiveLevel(tenant.safety, input.safety);
+    const warnings: Warning[] = [];
+
+    const record = ledger(principal, input);
     let reservation: Reservation;
     try {
       if (tenant.models && !tenant.models.has(input.model)) {
@@ -227,8 +271,10 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
     return { images, warnings };
   }
 
-  return { tenants, store, authenticate, admit };
+  return { tenants, store, authenticate, admit, admitWork };
 }
+
+const statusOf = (error: unknown) => (error instanceof ImagegenError ? error.code : 'error');
 
 /** A `quality` knob reaches a backend through its provider options (OpenAI's `quality`). */
 function qualityOf(request: Request, provider: string): string | undefined {

@@ -16,6 +16,7 @@ import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
+import { registerUpscaleRoutes } from './routes/upscale.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -65,6 +66,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerUsageRoutes(app, engine);
   registerJobRoutes(app, engine);
   registerMetricsRoutes(app, engine);
+  registerUpscaleRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

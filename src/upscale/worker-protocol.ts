@@ -1,0 +1,28 @@
+/** Messages between the upscaler's pool (main thread) and an ESRGAN worker thread. */
+import type { EsrganWeights } from './esrgan-weights.ts';
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  weights: EsrganWeights;
+  scale: number;
+  width: number;
+  height: number;
+  /** RGB, width * height * 3 bytes (transferred). */
+  rgb: Uint8Array;
+  tileSize: number;
+  overlap: number;
+}
+
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+}
+
+export type ToWorker = RunMessage | CancelMessage;
+
+export type FromWorker =
+  | { type: 'progress'; id: number; done: number; total: number }
+  | { type: 'done'; id: number; rgb: Uint8Array; width: number; height: number }
+  | { type: 'cancelled'; id: number }
+  | { type: 'error'; id: number; message: string };
