@@ -6,6 +6,7 @@
  */
 import type { Size } from '../../imagegen/index.ts';
 import type { Dialect } from '../dialect.ts';
+import { SDCPP_SAMPLERS, SDCPP_SCHEDULERS } from './sdapi.ts';
 
 const square = (side: number): Size => ({ width: side, height: side });
 
@@ -40,44 +41,14 @@ export const OPENAI_DIALECTS: Record<string, Dialect> = {
 /** A gateway's model we know nothing about: size and n pass through as asked. */
 export const OPENAI_COMPATIBLE_DIALECT: Dialect = { name: 'OpenAI-compatible gateway', knobs: ['size', 'n'] };
 
-/** stable-diffusion.cpp's native names (src/stable-diffusion.cpp name tables), as its /v1 route reads them from sd_cpp_extra_args. */
+/** sd.cpp's /v1 route, reading native names (the same tables as its sdapi route) from sd_cpp_extra_args. */
 export const SD_CPP_EXTRA_ARGS_DIALECT: Dialect = {
   name: 'sd.cpp (/v1 with sd_cpp_extra_args)',
   knobs: ['size', 'n', 'seed', 'steps', 'cfg_scale', 'sampler', 'scheduler', 'negative_prompt', 'strength'],
-  samplers: {
-    euler: 'euler',
-    euler_a: 'euler_a',
-    heun: 'heun',
-    dpm2: 'dpm2',
-    dpmpp_2s_a: 'dpm++2s_a',
-    dpmpp_2m: 'dpm++2m',
-    dpmpp_2m_sde: 'dpm++2m_sde',
-    ipndm: 'ipndm',
-    ipndm_v: 'ipndm_v',
-    lcm: 'lcm',
-    ddim: 'ddim_trailing',
-    tcd: 'tcd',
-    res_multistep: 'res_multistep',
-    res_2s: 'res_2s',
-    er_sde: 'er_sde',
-    euler_cfg_pp: 'euler_cfg_pp',
-    euler_a_cfg_pp: 'euler_a_cfg_pp',
-    gradient_estimation: 'euler_ge',
-    lms: 'lms',
-  },
-  schedulers: {
-    normal: 'discrete',
-    karras: 'karras',
-    exponential: 'exponential',
-    ays: 'ays',
-    gits: 'gits',
-    sgm_uniform: 'sgm_uniform',
-    simple: 'simple',
-    smoothstep: 'smoothstep',
-    kl_optimal: 'kl_optimal',
-    lcm: 'lcm',
-    beta: 'beta',
-  },
+  samplers: SDCPP_SAMPLERS,
+
+  schedulers: SDCPP_SCHEDULERS,
+
   // The server clamps sample_steps to 1..100 and refuses a negative CFG (backends.md 3.5).
   steps: { min: 1, max: 100 },
   cfgScale: { min: 0, max: 100 },

@@ -56,6 +56,45 @@ const A1111: Dialect = {
   size: { multipleOf: 8, min: 64, max: 2048 },
 };
 
+/** stable-diffusion.cpp's native names (src/stable-diffusion.cpp name tables): sd-server's sdapi route and its /v1 sd_cpp_extra_args read the same. */
+export const SDCPP_SAMPLERS: Dialect['samplers'] = {
+  euler: 'euler',
+  euler_a: 'euler_a',
+  heun: 'heun',
+  dpm2: 'dpm2',
+  dpmpp_2s_a: 'dpm++2s_a',
+  dpmpp_2m: 'dpm++2m',
+  dpmpp_2m_sde: 'dpm++2m_sde',
+  ipndm: 'ipndm',
+  ipndm_v: 'ipndm_v',
+  lcm: 'lcm',
+  ddim: 'ddim_trailing',
+  tcd: 'tcd',
+  res_multistep: 'res_multistep',
+  res_2s: 'res_2s',
+  er_sde: 'er_sde',
+  euler_cfg_pp: 'euler_cfg_pp',
+  euler_a_cfg_pp: 'euler_a_cfg_pp',
+  gradient_estimation: 'euler_ge',
+  lms: 'lms',
+
+};
+
+export const SDCPP_SCHEDULERS: Dialect['schedulers'] = {
+  normal: 'discrete',
+  karras: 'karras',
+  exponential: 'exponential',
+  ays: 'ays',
+  gits: 'gits',
+  sgm_uniform: 'sgm_uniform',
+  simple: 'simple',
+  smoothstep: 'smoothstep',
+  kl_optimal: 'kl_optimal',
+  lcm: 'lcm',
+  beta: 'beta',
+
+};
+
 /**
  * sd-server: native names, matched case-sensitively; a name it does not know is silently ignored,
  * so only names from this table are ever sent. `batch_size` is clamped to 8 and steps to 1..100
@@ -64,40 +103,10 @@ const A1111: Dialect = {
 const SDCPP: Dialect = {
   name: 'sd.cpp',
   knobs: ALL_KNOBS,
-  samplers: {
-    euler: 'euler',
-    euler_a: 'euler_a',
-    heun: 'heun',
-    dpm2: 'dpm2',
-    dpmpp_2s_a: 'dpm++2s_a',
-    dpmpp_2m: 'dpm++2m',
-    dpmpp_2m_sde: 'dpm++2m_sde',
-    ipndm: 'ipndm',
-    ipndm_v: 'ipndm_v',
-    lcm: 'lcm',
-    ddim: 'ddim_trailing',
-    tcd: 'tcd',
-    res_multistep: 'res_multistep',
-    res_2s: 'res_2s',
-    er_sde: 'er_sde',
-    euler_cfg_pp: 'euler_cfg_pp',
-    euler_a_cfg_pp: 'euler_a_cfg_pp',
-    gradient_estimation: 'euler_ge',
-    lms: 'lms',
-  },
-  schedulers: {
-    normal: 'discrete',
-    karras: 'karras',
-    exponential: 'exponential',
-    ays: 'ays',
-    gits: 'gits',
-    sgm_uniform: 'sgm_uniform',
-    simple: 'simple',
-    smoothstep: 'smoothstep',
-    kl_optimal: 'kl_optimal',
-    lcm: 'lcm',
-    beta: 'beta',
-  },
+  samplers: SDCPP_SAMPLERS,
+
+  schedulers: SDCPP_SCHEDULERS,
+
   steps: { min: 1, max: 100 },
   cfgScale: { min: 0, max: 30 },
   strength: { min: 0, max: 1 },

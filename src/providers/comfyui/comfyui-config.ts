@@ -1,6 +1,7 @@
 /** The `type: comfyui` entry of the config file (snake_case) -> createComfyUIProvider settings. */
 import { z } from 'zod';
 import { ConfigError } from '../../config/index.ts';
+import { HTTP_PROVIDER_FIELDS, httpProviderSettings } from '../provider-config.ts';
 import type { ProviderType } from '../registry.ts';
 import { createComfyUIProvider } from './comfyui-provider.ts';
 import { readWorkflowFile } from './comfyui-workflow.ts';
@@ -9,10 +10,7 @@ import type { ComfyUIWorkflowSet } from './index.ts';
 const ComfyUIConfig = z
   .object({
     type: z.literal('comfyui'),
-    base_url: z.url().optional(),
-    api_key_env: z.string().min(1).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    timeout_ms: z.number().int().positive().optional(),
+    ...HTTP_PROVIDER_FIELDS,
     request_timeout_ms: z.number().int().positive().optional(),
     poll_interval_ms: z.number().int().positive().optional(),
     discovery_ttl_ms: z.number().int().min(0).optional(),
@@ -37,18 +35,11 @@ export const comfyuiProviderType: ProviderType<z.infer<typeof ComfyUIConfig>> = 
         workflows[id] = { txt2img: read(files.txt2img), img2img: read(files.img2img), inpaint: read(files.inpaint), checkpoint: files.checkpoint };
       }
       return createComfyUIProvider({
-        name: context.name,
-        baseURL: settings.base_url,
-        apiKeyEnv: settings.api_key_env,
-        env: context.env,
-        headers: settings.headers,
-        fetch: context.fetch,
-        timeoutMs: settings.timeout_ms,
+        ...httpProviderSettings(settings, context),
         requestTimeoutMs: settings.request_timeout_ms,
         pollIntervalMs: settings.poll_interval_ms,
         discoveryTtlMs: settings.discovery_ttl_ms,
         workflows,
-        decodeLimits: context.decodeLimits,
       });
     } catch (error) {
       throw new ConfigError(`providers.${context.name}.workflows: ${(error as Error).message}`);

@@ -1,15 +1,13 @@
 /** The `type: replicate` entry of the config file (snake_case) -> createReplicateProvider settings. */
 import { z } from 'zod';
+import { HTTP_PROVIDER_FIELDS, httpProviderSettings } from '../provider-config.ts';
 import type { ProviderType } from '../registry.ts';
 import { createReplicateProvider } from './replicate-provider.ts';
 
 const ReplicateConfig = z
   .object({
     type: z.literal('replicate'),
-    base_url: z.url().optional(),
-    api_key_env: z.string().min(1).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    timeout_ms: z.number().int().positive().optional(),
+    ...HTTP_PROVIDER_FIELDS,
     wait_seconds: z.number().int().min(1).max(60).optional(),
     poll_interval_ms: z.number().int().min(10).optional(),
     /** Hosts outputs may be downloaded from; `*.example` for subdomains, `http://host:port` for an exact origin. */
@@ -25,13 +23,7 @@ export const replicateProviderType: ProviderType<z.infer<typeof ReplicateConfig>
   settings: ReplicateConfig,
   create: (settings, context) =>
     createReplicateProvider({
-      name: context.name,
-      baseURL: settings.base_url,
-      apiKeyEnv: settings.api_key_env,
-      env: context.env,
-      headers: settings.headers,
-      fetch: context.fetch,
-      timeoutMs: settings.timeout_ms,
+      ...httpProviderSettings(settings, context),
       waitSeconds: settings.wait_seconds,
       pollIntervalMs: settings.poll_interval_ms,
       outputHosts: settings.output_hosts,
@@ -39,6 +31,5 @@ export const replicateProviderType: ProviderType<z.infer<typeof ReplicateConfig>
       outputsPerPrediction: settings.outputs_per_prediction,
       concurrency: settings.concurrency,
       modelSchemas: settings.model_schemas,
-      decodeLimits: context.decodeLimits,
     }),
 };

@@ -1,5 +1,6 @@
 /** The `type: sdapi` entry of the config file (snake_case) -> createSdapiProvider settings. */
 import { z } from 'zod';
+import { HTTP_PROVIDER_FIELDS } from '../provider-config.ts';
 import type { ProviderType } from '../registry.ts';
 import { apiKeyFrom } from '../http.ts';
 import { INPAINTING_FILL, type InpaintingFill } from './sdapi-settings.ts';
@@ -8,17 +9,14 @@ import { createSdapiProvider } from './sdapi-provider.ts';
 const SdapiConfig = z
   .object({
     type: z.literal('sdapi'),
-    base_url: z.url().optional(),
+    /** base_url, headers, timeout_ms; api_key_env is a bearer token (llama-swap apiKeys, a proxy). */
+    ...HTTP_PROVIDER_FIELDS,
     /** a1111 (also Forge, SD.Next) or sdcpp; auto asks /sdapi/v1/samplers once. */
     flavor: z.enum(['auto', 'a1111', 'sdcpp']).optional(),
     /** The base URL is llama-swap: bodies carry `model`, discovery goes through /upstream/<model>/. */
     llama_swap: z.boolean().optional(),
-    /** Environment variable with a bearer token (llama-swap apiKeys, a proxy). */
-    api_key_env: z.string().min(1).optional(),
     /** Environment variable with `user:pass` for A1111's --api-auth. */
     basic_auth_env: z.string().min(1).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    timeout_ms: z.number().int().positive().optional(),
     discovery_ttl_ms: z.number().int().min(0).optional(),
     max_images_per_call: z.number().int().min(1).max(64).optional(),
     inpainting_fill: z.enum(Object.keys(INPAINTING_FILL) as [InpaintingFill, ...InpaintingFill[]]).optional(),
