@@ -34,15 +34,19 @@ export function canonicalSampling(request: Pick<Request, 'sampler' | 'scheduler'
   return { sampler: choice?.sampler, scheduler };
 }
 
+/**
+ * A knob the backend cannot honour: dropped with an `unsupported` warning, or with strict_knobs a
+ * 422 naming it. `outcome` is said after the message in the warning ("; its default was used").
+ */
+export function dropKnob(request: Pick<Request, 'strictKnobs'>, warnings: Warning[], setting: string, message: string, outcome = ''): void {
+  if (request.strictKnobs) throw new ImagegenError('unsupported', `${message} (strict_knobs is set)`, { param: setting });
+  warnings.push({ type: 'unsupported', setting, message: message + outcome });
+}
+
 export function normalizeKnobs(request: Request, dialect: Dialect): Normalized {
   const warnings: Warning[] = [];
   const honours = (knob: Knob) => dialect.knobs.includes(knob);
-  const drop = (setting: Knob, message: string) => {
-    if (request.strictKnobs) {
-      throw new ImagegenError('unsupported', `${message} (strict_knobs is set)`, { param: setting });
-    }
-    warnings.push({ type: 'unsupported', setting, message });
-  };
+  const drop = (setting: Knob, message: string) => dropKnob(request, warnings, setting, message);
   const change = (setting: Knob, message: string) => warnings.push({ type: 'changed', setting, message });
   const knobs: NativeKnobs = { seed: honours('seed') };
 

@@ -16,6 +16,7 @@ import {
   type Request,
   type Result,
   type Warning,
+  untilAborted,
 } from '../imagegen/index.ts';
 import { promptFields, type Logger } from '../obs/log.ts';
 import type { Metrics } from '../obs/metrics.ts';
@@ -424,23 +425,4 @@ function timeoutSignal(ms: number, reason: () => ImagegenError): { signal: Abort
   const timer = setTimeout(() => controller.abort(reason()), ms);
   timer.unref?.();
   return { signal: controller.signal, clear: () => clearTimeout(timer) };
-}
-
-/** A backend that ignores the signal still cannot hold the request past it. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

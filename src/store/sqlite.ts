@@ -17,7 +17,6 @@ import type {
   Store,
   UsageLedger,
   UsageQuery,
-  UsageRecord,
   UsageRow,
 } from './types.ts';
 

@@ -4,7 +4,7 @@
  * node lists. Nothing here knows about canonical requests.
  */
 import WebSocket from 'ws';
-import { ImagegenError } from '../../imagegen/index.ts';
+import { ImagegenError, untilAborted } from '../../imagegen/index.ts';
 import { errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { parseComfyUIError, type ExecutionErrorData } from './comfyui-error.ts';
 import type { Graph } from './comfyui-workflow.ts';
@@ -272,16 +272,4 @@ export function sleepUntil(ms: number, signal: AbortSignal, register?: (wake: ()
     signal.addEventListener('abort', onAbort, { once: true });
     register?.(done);
   });
-}
-
-/** `promise`, or the signal's reason as soon as it fires. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  let onAbort: () => void = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

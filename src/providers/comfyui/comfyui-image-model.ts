@@ -24,7 +24,7 @@ import {
 } from '../../imagegen/index.ts';
 import { decodeRaw, encodeRaw, inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { COMFYUI_DIALECT } from '../../knobs/dialects/comfyui.ts';
-import { fitSize, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
+import { dropKnob, fitSize, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { sleepUntil, type ComfyUIClient, type HistoryEntry, type PromptEvents } from './comfyui-client.ts';
 import { executionFailed, promptRejected, type ExecutionErrorData } from './comfyui-error.ts';
 import type { ComfyUIDefaults } from './comfyui-settings.ts';
@@ -164,9 +164,8 @@ async function placeholderValues(
     const names = await list;
     if (asked === undefined || names.includes(asked)) return asked ?? (names.includes(fallback) ? fallback : names[0]!);
     const message = `this ComfyUI server has no ${setting} "${asked}" (it has ${names.join(', ')})`;
-    if (request.strictKnobs) throw new ImagegenError('unsupported', `${message} (strict_knobs is set)`, { param: setting });
     const used = names.includes(fallback) ? fallback : names[0]!;
-    warnings.push({ type: 'unsupported', setting, message: `${message}; using ${used}` });
+    dropKnob(request, warnings, setting, message, `; using ${used}`);
     return used;
   }
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ImagegenError, defineImageModel, type ImageModel, type SeededRequest, type Warning } from '../../imagegen/index.ts';
 import { inspectImage, type DecodeLimits } from '../../images/index.ts';
-import { normalizeKnobs } from '../../knobs/index.ts';
+import { dropKnob, normalizeKnobs } from '../../knobs/index.ts';
 import { errorFromResponse, excerpt, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { asAsked, bytesFromBase64, outputImage } from '../provider-utils.ts';
 import { CONTENT_FINISH_REASONS, parseGeminiError } from './gemini-error.ts';
@@ -138,8 +138,7 @@ export function createGeminiImageModel(id: string, config: GeminiModelConfig): I
 
   function maskIsPromptDriven(request: SeededRequest, warnings: Warning[]): void {
     const message = `${rules.dialect.name} takes no mask: the image was sent without it and the edit is prompt-driven (describe the region to change in the prompt)`;
-    if (request.strictKnobs) throw new ImagegenError('unsupported', `${message} (strict_knobs is set)`, { param: 'mask' });
-    warnings.push({ type: 'unsupported', setting: 'mask', message });
+    dropKnob(request, warnings, 'mask', message);
   }
 
   function malformed(): ImagegenError {

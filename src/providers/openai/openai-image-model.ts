@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ImagegenError, defineImageModel, invalidRequest, seedAt, type ImageModel, type SeededRequest, type Warning } from '../../imagegen/index.ts';
 import { convertImage, inspectImage, maskToAlphaPng, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
-import { normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
+import { dropKnob, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { asAsked, bytesFromBase64, outputImage } from '../provider-utils.ts';
 import { parseOpenAIError } from './openai-error.ts';
@@ -125,8 +125,7 @@ function requestOptions(request: SeededRequest, rules: OpenAIModelRules, warning
   ] as const) {
     if (value === undefined) continue;
     if (!allowed) {
-      if (request.strictKnobs) throw new ImagegenError('unsupported', `${rules.dialect.name} has no ${field} (strict_knobs is set)`, { param: field });
-      warnings.push({ type: 'unsupported', setting: field, message: `${rules.dialect.name} has no ${field}; it was ignored` });
+      dropKnob(request, warnings, field, `${rules.dialect.name} has no ${field}`, '; it was ignored');
     } else if (!allowed.includes(value)) {
       throw invalidRequest(`${field} "${value}" is not one of ${allowed.join(', ')} for ${rules.dialect.name}`, field);
     } else out[field] = value;

@@ -5,7 +5,7 @@
  * used is read from its logs ("Using seed: N").
  */
 import { z } from 'zod';
-import { ImagegenError, abortError, defineImageModel, type ImageModel, type SeededRequest, type Warning } from '../../imagegen/index.ts';
+import { ImagegenError, defineImageModel, type ImageModel, type SeededRequest, type Warning, untilAborted } from '../../imagegen/index.ts';
 import { inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { normalizeKnobs } from '../../knobs/index.ts';
 import { sdxlCombinedScheduler } from '../../knobs/dialects/replicate.ts';
@@ -201,15 +201,6 @@ async function runPrediction(ref: ReplicateModelRef, input: Record<string, unkno
   return prediction;
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return untilAborted(new Promise<void>((resolve) => setTimeout(resolve, ms)), signal);

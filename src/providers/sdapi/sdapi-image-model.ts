@@ -4,7 +4,6 @@
  */
 import {
   ImagegenError,
-  abortError,
   defineImageModel,
   seedAt,
   type Capability,
@@ -13,9 +12,10 @@ import {
   type Knob,
   type Request,
   type Warning,
+  untilAborted,
 } from '../../imagegen/index.ts';
 import { convertImage, inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
-import { normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
+import { dropKnob, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { SDAPI_DIALECTS, legacyA1111SamplerName, type SdapiFlavor } from '../../knobs/dialects/sdapi.ts';
 import type { SdapiDiscovery, ServerOffer } from './sdapi-discovery.ts';
 import { INPAINTING_FILL, type SdapiInpaintSettings } from './sdapi-settings.ts';
@@ -53,7 +53,7 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
       // Discovery is shared between requests, so it runs on its own timeout; a caller who gives up waits no longer.
       const offer = await untilAborted(config.discovery.offer(prefix), call.signal);
       const { knobs, warnings } = normalizeKnobs(request, SDAPI_DIALECTS[offer.flavor]);
-      const drop = dropper(request, warnings);
+      const drop = (setting: string, message: string) => dropKnob(request, warnings, setting, message);
       const sampling = samplingFields(knobs, offer, drop);
 
       const body: Loose = {
@@ -81,23 +81,7 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
   });
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
-/** A knob the server cannot honour: a warning, or with strictKnobs a 422. */
-function dropper(request: Request, warnings: Warning[]) {
-  return (setting: string, message: string) => {
-    if (request.strictKnobs) throw new ImagegenError('unsupported', `${message} (strict_knobs is set)`, { param: setting });
-    warnings.push({ type: 'unsupported', setting, message });
-  };
-}
 
 /**
  * `sampler_name` and `scheduler` as this server takes them. Names the server did not list are not
