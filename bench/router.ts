@@ -8,6 +8,10 @@
  *    a FIFO baseline (the same load with no tenant separation);
  * 3. the daemon's added latency over the backend's own, at p50 and p99, through app.request;
  * 4. coalescing: k identical requests at once, and how many backend calls they made.
+ *
+ * Requests pass the whole gateway: an API key, the tenant's policy, the usage ledger in SQLite.
+ * The nsfwjs image filter is off: it is a classifier's cost per image (tens of ms on the wasm
+ * backend), not the router's, and would swamp what is measured here.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ import { parseConfig } from '../src/config/index.ts';
 import { createEngine, type Engine, type RequestContext } from '../src/engine.ts';
 import { defineImageModel, type Provider, type Request } from '../src/imagegen/index.ts';
 import type { ProviderType } from '../src/providers/registry.ts';
+import { createKey } from '../src/policy/index.ts';
 import { createApp } from '../src/server/app.ts';
 
 const POOL = 4;
@@ -68,9 +73,16 @@ async function makeEngine(): Promise<Engine> {
     default_model: 'pool',
     router: { default_concurrency: 1, default_queue: 1000 },
     cache: { max_mb: 0 },
+    tenants: [{ id: 'bench' }, { id: 'heavy' }, { id: 'light' }],
+    policy: { safety: { image: { enabled: false } } },
   });
-  return createEngine(config, { providerTypes: { sim: simType } });
+  const engine = await createEngine(config, { providerTypes: { sim: simType } });
+  headers.authorization = `Bearer ${(await createKey(engine.store.keys, 'bench', 'bench')).key}`;
+  return engine;
 }
+
+/** Every HTTP request carries the bench tenant's key. */
+const headers: Record<string, string> = { 'content-type': 'application/json' };
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,7 +90,7 @@ const percentile = (values: number[], p: number) => {
 };
 const jain = (xs: number[]) => xs.reduce((a, b) => a + b, 0) ** 2 / (xs.length * xs.reduce((a, b) => a + b * b, 0));
 const request = (prompt: string, extra: Partial<Request> = {}): Request => ({ prompt, n: 1, ...extra });
-const ctx = (tenant: string): RequestContext => ({ route: 'generate', tenant } as RequestContext);
+const ctx = (engine: Engine, tenant: string): RequestContext => ({ route: 'generate', principal: { tenant: engine.policy.tenants.get(tenant)! } });
 
 /**
  * Closed-loop clients, three per backend so every queue always has work: each sends its next
@@ -94,7 +106,7 @@ async function saturation(engine: Engine, count = SATURATION_REQUESTS): Promise<
   const client = async () => {
     while (sent < count) {
       const i = sent++;
-      const res = await app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: `p${i}` }) });
+      const res = await app.request('/v1/generate', { method: 'POST', headers, body: JSON.stringify({ prompt: `p${i}` }) });
       if (res.status !== 200) throw new Error(`saturation request ${i}: HTTP ${res.status}`);
       await res.arrayBuffer();
     }
@@ -115,7 +127,7 @@ async function fairness(engine: Engine, separateTenants: boolean): Promise<{ ind
   const done: { tenant: string; at: number }[] = [];
   const submit = (tenant: string, count: number) =>
     Array.from({ length: count }, (_, i) =>
-      engine.generate(undefined, request(`${tenant}${i}`), ctx(separateTenants ? tenant : 'everyone')).then(() => done.push({ tenant, at: performance.now() })),
+      engine.generate(undefined, request(`${tenant}${i}`), ctx(engine, separateTenants ? tenant : 'bench')).then(() => done.push({ tenant, at: performance.now() })),
     );
   const all = [...submit('heavy', HEAVY), ...submit('light', LIGHT)];
   await Promise.all(all);
@@ -133,7 +145,7 @@ async function addedLatency(engine: Engine): Promise<{ p50: number; p99: number 
     const started = performance.now();
     const res = await app.request('/v1/generate', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ model: 'solo', prompt: `latency ${i}`, size: '64x64' }),
     });
     await res.json();
@@ -149,7 +161,7 @@ async function coalescing(engine: Engine): Promise<number> {
   const before = backendCalls.length;
   await Promise.all(
     Array.from({ length: COALESCE_K }, async () =>
-      (await app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'same', seed: 42, cache: 'no-store' }) })).json(),
+      (await app.request('/v1/generate', { method: 'POST', headers, body: JSON.stringify({ prompt: 'same', seed: 42, cache: 'no-store' }) })).json(),
     ),
   );
   return backendCalls.length - before;

@@ -4,10 +4,9 @@
  * overloaded). An AbortSignal removes a queued job at once, and stops a running one after the
  * tile in progress. Workers start on first use and are not kept alive for the process when idle.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { abortError, ImagegenError } from '../imagegen/index.ts';
+import { startWorker } from '../workers/start-worker.ts';
 import type { EsrganWeights } from './esrgan-weights.ts';
 import type { FromWorker, RunMessage } from './worker-protocol.ts';
 
@@ -52,24 +51,6 @@ interface Slot {
   current?: Pending;
 }
 
-/**
- * Workers run this file's sibling `esrgan-worker`. From TypeScript sources (a clone, tests) the
- * worker needs tsx too: worker threads do not inherit the parent's loader hooks on Node 20, so a
- * small bootstrap imports the worker through tsx's API; built JavaScript is imported as is.
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(workerData.tsx ? import(workerData.tsx).then((api) => api.tsImport(workerData.entry, workerData.entry)) : import(workerData.entry))
-  .catch((error) => { setImmediate(() => { throw error; }); });
-`;
-
-function startWorker(): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./esrgan-worker${ext}`, import.meta.url).href;
-  const tsx = ext === '.ts' ? import.meta.resolve('tsx/esm/api') : undefined;
-  return new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx } });
-}
-
 export function createWorkerPool(settings: PoolSettings): WorkerPool {
   const slots: Slot[] = [];
   const queue: Pending[] = [];
@@ -90,7 +71,7 @@ export function createWorkerPool(settings: PoolSettings): WorkerPool {
   }
 
   function addSlot(): Slot {
-    const slot: Slot = { worker: startWorker() };
+    const slot: Slot = { worker: startWorker(import.meta.url, 'esrgan-worker') };
     slot.worker.on('message', (message: FromWorker) => {
       const pending = slot.current;
       if (!pending || pending.id !== message.id) return;
