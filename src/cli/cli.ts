@@ -107,12 +107,19 @@ const COMMANDS: Record<string, Command> = {
     usage: 'kimaging models [--json]',
     async run({ flags, client, print }) {
       const answer = expectOk(await client.call('GET', '/v1/models'));
-      const list = answer.json as { data: { id: string; owned_by: string; capabilities: string[]; knobs: string[] }[]; default_model: string };
+      type Listed = { id: string; owned_by: string; capabilities: string[]; knobs: string[] };
+      const list = answer.json as { data: Listed[]; default_model: string; aliases?: Record<string, string[]>; backend_models?: Listed[] };
       if (flags.json) return print(JSON.stringify(list, null, 2));
       for (const m of list.data) {
         const mark = m.id === list.default_model ? ' (default)' : '';
         print(`${m.id}${mark}\tprovider=${m.owned_by}\t${m.capabilities.join(',')}\tknobs=${m.knobs.join(',')}`);
       }
+      for (const [alias, chain] of Object.entries(list.aliases ?? {})) {
+        print(`${alias}${alias === list.default_model ? ' (default)' : ''}\talias -> ${chain.join(', ')}`);
+      }
+      const reported = list.backend_models ?? [];
+      if (reported.length > 0) print(`\nreported by the backends (add one to the config's models to serve it):`);
+      for (const m of reported) print(`${m.id}\tprovider=${m.owned_by}\t${m.capabilities.join(',')}`);
     },
   },
   keys: {

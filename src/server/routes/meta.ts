@@ -50,5 +50,10 @@ async function backendModels(engine: Engine) {
   const lists = await Promise.all(
     engine.registry.providers().map((provider) => provider.listModels?.({ signal: AbortSignal.timeout(3000) }).catch(() => []) ?? []),
   );
-  return lists.flat().map((m) => ({ id: m.id, owned_by: m.provider, capabilities: [...m.capabilities], knobs: [...m.knobs] }));
+  // What the config already serves is in `data`; list only what a caller could add.
+  const served = new Set(engine.registry.list().map((info) => `${info.provider}\0${engine.registry.resolve(info.id).model.id}`));
+  return lists
+    .flat()
+    .filter((m) => !served.has(`${m.provider}\0${m.id}`))
+    .map((m) => ({ id: m.id, owned_by: m.provider, capabilities: [...m.capabilities], knobs: [...m.knobs] }));
 }

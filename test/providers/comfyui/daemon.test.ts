@@ -33,7 +33,7 @@ describe('daemon -> ComfyUI (fake) over HTTP', () => {
   let workflowDir: string;
 
   before(async () => {
-    fake = await startComfyUIFake({ samplers: ['euler', 'euler_ancestral', 'dpmpp_2m'], failClass: 'PreviewImage' });
+    fake = await startComfyUIFake({ samplers: ['euler', 'euler_ancestral', 'dpmpp_2m'], failClass: 'PreviewImage', checkpoints: [CKPT, 'flux1-dev.safetensors'] });
     workflowDir = await mkdtemp(join(tmpdir(), 'kimaging-workflow-'));
     // A user workflow with no {{seed}}: the seed it runs with is fixed in the file.
     const seedless = structuredClone(DEFAULT_GRAPHS.txt2img);
@@ -180,7 +180,7 @@ describe('daemon -> ComfyUI (fake) over HTTP', () => {
     }
   });
 
-  it('GET /v1/models lists the configured models and the checkpoints ComfyUI reports', async () => {
+  it('GET /v1/models lists the configured models, and the checkpoints ComfyUI reports that none serves', async () => {
     const response = await fetch(`${daemon.url}/v1/models`);
     const body = (await response.json()) as Record<string, any>;
     const sdxl = body.data.find((m: { id: string }) => m.id === 'sdxl');
@@ -191,7 +191,7 @@ describe('daemon -> ComfyUI (fake) over HTTP', () => {
     assert.ok(!seedless.knobs.includes('seed'));
     assert.deepEqual(
       body.backend_models.map((m: { id: string; owned_by: string }) => `${m.owned_by}:${m.id}`),
-      ['comfy:seedless', 'comfy:failing', `comfy:${CKPT}`],
+      ['comfy:flux1-dev.safetensors'],
     );
   });
 
