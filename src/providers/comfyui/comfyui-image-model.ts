@@ -20,11 +20,13 @@ import {
   type ImageModel,
   type Knob,
   type Request,
+  type SeededRequest,
   type Warning,
 } from '../../imagegen/index.ts';
 import { decodeRaw, encodeRaw, inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { COMFYUI_DIALECT } from '../../knobs/dialects/comfyui.ts';
 import { dropKnob, fitSize, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
+import { asAsked } from '../provider-utils.ts';
 import { sleepUntil, type ComfyUIClient, type HistoryEntry, type PromptEvents } from './comfyui-client.ts';
 import { executionFailed, promptRejected, type ExecutionErrorData } from './comfyui-error.ts';
 import type { ComfyUIDefaults } from './comfyui-settings.ts';
@@ -59,10 +61,11 @@ export function comfyuiImageModel(config: ComfyUIModelConfig): ImageModel {
   });
 }
 
-async function generate(config: ComfyUIModelConfig, request: Request & { seed: number }, call: CallOptions): Promise<CallResult> {
+async function generate(config: ComfyUIModelConfig, request: SeededRequest, call: CallOptions): Promise<CallResult> {
   const mode: Capability = request.mask ? 'inpaint' : request.image ? 'img2img' : 'txt2img';
   const workflow = config.workflows[mode]!;
-  const { knobs, warnings } = normalizeKnobs(request, { ...COMFYUI_DIALECT, knobs: workflow.knobs });
+  // As asked: a workflow without {{seed}} warns only when the caller named a seed, not for a drawn one.
+  const { knobs, warnings } = normalizeKnobs(asAsked(request), { ...COMFYUI_DIALECT, knobs: workflow.knobs });
   const deadline = AbortSignal.timeout(config.timeoutMs);
   const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
   const submitted: string[] = [];

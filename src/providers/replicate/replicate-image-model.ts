@@ -5,7 +5,7 @@
  * used is read from its logs ("Using seed: N").
  */
 import { z } from 'zod';
-import { ImagegenError, defineImageModel, type ImageModel, type SeededRequest, type Warning, untilAborted } from '../../imagegen/index.ts';
+import { ImagegenError, MAX_SEED, defineImageModel, type ImageModel, type SeededRequest, type Warning, untilAborted } from '../../imagegen/index.ts';
 import { inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { normalizeKnobs } from '../../knobs/index.ts';
 import { sdxlCombinedScheduler } from '../../knobs/dialects/replicate.ts';
@@ -103,9 +103,10 @@ async function buildInput(
 
   let seed = request.seed;
   if (rules.schema === 'flux' && seed === 0) {
-    // cog-flux reads a falsy seed as "pick a random one" (`if not seed`).
-    seed = 1;
-    if (!request.seedIsRandom) warnings.push({ type: 'changed', setting: 'seed', message: 'FLUX reads seed 0 as "random"; seed 1 was sent instead' });
+    // cog-flux reads a falsy seed as "pick a random one" (`if not seed`). 2^32 - 1 is the one
+    // seed no other image of the request can have (image i of seed s uses s + i within 0..MAX_SEED).
+    seed = FLUX_SEED_FOR_ZERO;
+    if (!request.seedIsRandom) warnings.push({ type: 'changed', setting: 'seed', message: `FLUX reads seed 0 as "random"; seed ${FLUX_SEED_FOR_ZERO} was sent instead` });
   }
   const input: Record<string, unknown> = { prompt: request.prompt, num_outputs: request.n, seed };
 
@@ -149,14 +150,17 @@ async function buildInput(
 
 const dataUrl = (bytes: Uint8Array, mimeType: string) => `data:${mimeType};base64,${Buffer.from(bytes).toString('base64')}`;
 
+const CANCEL_TIMEOUT_MS = 10_000;
+const FLUX_SEED_FOR_ZERO = MAX_SEED + 1;
+
 async function runPrediction(ref: ReplicateModelRef, input: Record<string, unknown>, signal: AbortSignal | undefined, config: ReplicateModelConfig): Promise<Prediction> {
   const deadline = Date.now() + config.timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
-  const call = async (path: string, init: RequestInit, callSignal?: AbortSignal): Promise<Prediction> => {
+  const call = async (path: string, init: RequestInit, callSignal?: AbortSignal, timeoutMs = remaining()): Promise<Prediction> => {
     const response = await httpCall(`${config.baseURL}${path}`, { ...init, headers: { ...config.headers(), ...init.headers } }, {
       provider: config.provider,
       fetch: config.fetch,
-      timeoutMs: remaining(),
+      timeoutMs,
       signal: callSignal,
     });
     if (!response.ok) throw await errorFromResponse(response, config.provider, parseReplicateError);
@@ -164,11 +168,11 @@ async function runPrediction(ref: ReplicateModelRef, input: Record<string, unkno
     if (!parsed.success) throw new ImagegenError('provider_error', `${config.provider} answered without a prediction`, { provider: config.provider, retryable: true });
     return parsed.data;
   };
-  const cancel = (id: string) =>
-    call(`/predictions/${encodeURIComponent(id)}/cancel`, { method: 'POST' }).then(
-      () => undefined,
-      () => undefined,
-    );
+  // The cancel gets its own time: it is sent once the deadline has passed or the caller left, and
+  // it is not waited for, so a running (billed) prediction is stopped without holding the answer.
+  const cancel = (id: string) => {
+    void call(`/predictions/${encodeURIComponent(id)}/cancel`, { method: 'POST' }, undefined, CANCEL_TIMEOUT_MS).catch(() => undefined);
+  };
 
   const wait = Math.max(1, Math.min(config.waitSeconds, Math.ceil(remaining() / 1000)));
   const path = ref.version ? '/predictions' : `/models/${ref.owner}/${ref.name}/predictions`;
@@ -193,7 +197,7 @@ async function runPrediction(ref: ReplicateModelRef, input: Record<string, unkno
       await sleep(Math.min(config.pollIntervalMs, remaining()), signal);
       prediction = await call(`/predictions/${encodeURIComponent(prediction.id)}`, { method: 'GET' }, signal);
     } catch (error) {
-      if (ImagegenError.is(error, 'cancelled') || ImagegenError.is(error, 'provider_timeout')) await cancel(prediction.id);
+      if (ImagegenError.is(error, 'cancelled') || ImagegenError.is(error, 'provider_timeout')) cancel(prediction.id);
       throw error;
     }
   }

@@ -140,6 +140,10 @@ describe('daemon -> ComfyUI (fake) over HTTP', () => {
     assert.equal(body.warnings[0].type, 'unsupported');
     assert.equal(fake.prompts.at(-1)!.body.prompt['5']!.inputs.seed, 1234);
     assert.deepEqual(await pixelAt(body.images[0].b64_json, 1, 1), fakeColour(1234, 'fixed'));
+    // Without a seed asked for there is nothing to warn about, even with strict_knobs.
+    const unseeded = await post(daemon, '/v1/generate', { model: 'seedless', prompt: 'fixed', size: '64x64', steps: 2, strict_knobs: true });
+    assert.equal(unseeded.status, 200, JSON.stringify(unseeded.body));
+    assert.deepEqual(unseeded.body.warnings, []);
   });
 
   it('maps errors: unknown sampler 400, strict knobs 422, missing checkpoint and execution_error 502', async () => {

@@ -83,13 +83,13 @@ describe('replicate provider through the daemon', () => {
     assert.deepEqual(body.warnings, []);
   });
 
-  it('FLUX: official route, aspect ratio from size, dropped knobs warned, seed 0 sent as 1, go_fast off for an asked seed', async () => {
+  it('FLUX: official route, aspect ratio from size, dropped knobs warned, seed 0 sent as 2^32-1 (no other image has it), go_fast off for an asked seed', async () => {
     const { status, body } = await daemon.post('/v1/generate', { model: 'flux', prompt: 'quick city', size: '1600x900', seed: 0, negative_prompt: 'x', sampler: 'euler', cfg_scale: 3 });
     assert.equal(status, 200, JSON.stringify(body));
     const create = fake.requests.findLast((r) => r.method === 'POST')!;
     assert.equal(create.path, '/v1/models/black-forest-labs/flux-schnell/predictions');
-    assert.deepEqual(create.json, { input: { prompt: 'quick city', num_outputs: 1, seed: 1, aspect_ratio: '16:9', output_format: 'png', go_fast: false } });
-    assert.equal(body.images[0].seed, 1);
+    assert.deepEqual(create.json, { input: { prompt: 'quick city', num_outputs: 1, seed: 4294967295, aspect_ratio: '16:9', output_format: 'png', go_fast: false } });
+    assert.equal(body.images[0].seed, 4294967295);
     const bySetting = Object.fromEntries(body.warnings.map((w: any) => [w.setting, w.type]));
     assert.deepEqual(bySetting, { seed: 'changed', negative_prompt: 'unsupported', sampler: 'unsupported', cfg_scale: 'unsupported', size: 'changed' });
   });
@@ -183,8 +183,9 @@ describe('replicate provider as a library', () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 150);
       await assert.rejects(model.generate('hang', withSignal(controller.signal)), (error: unknown) => ImagegenError.is(error, 'cancelled'));
-      const cancel = fake.requests.findLast((r) => r.path.endsWith('/cancel'));
-      assert.ok(cancel);
+      // The cancel is sent without holding the caller's answer: wait for it to arrive.
+      for (let i = 0; i < 100 && !fake.requests.some((r) => r.path.endsWith('/cancel')); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(fake.requests.some((r) => r.path.endsWith('/cancel')), 'the prediction was cancelled');
       assert.equal([...fake.predictions.values()].at(-1)!.status, 'canceled');
 
       const wrong = createReplicateProvider({ ...settings, apiKey: 'nope' }).imageModel('black-forest-labs/flux-dev');
