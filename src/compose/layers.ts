@@ -45,6 +45,6 @@ export async function resolveImage(
   const info = await inspectImage(bytes, param, context.decodeLimits);
   // satori draws PNG and JPEG; other formats are re-encoded as PNG first.
   const format = info.format === 'jpeg' ? 'jpeg' : 'png';
-  const inline = await convertImage(bytes, format);
+  const inline = await convertImage(bytes, format, param);
   return `data:image/${format};base64,${Buffer.from(inline).toString('base64')}`;
 }

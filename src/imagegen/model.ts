@@ -74,7 +74,7 @@ async function generateInCalls(
   for (let first = 0; first < request.n; first += perCall) {
     chunks.push({ ...request, n: Math.min(perCall, request.n - first), seed: seedAt(request.seed, first) });
   }
-  const settled = await mapLimited(chunks, concurrency, (chunk) => doGenerate(chunk, call));
+  const settled = await mapLimited(chunks, concurrency, (chunk) => doGenerate(chunk, call), call.signal);
   // A cancelled request is cancelled, not partially served.
   if (call.signal?.aborted) throw abortError(call.signal);
 
@@ -101,8 +101,11 @@ async function generateInCalls(
       if (value !== undefined) result.usage[key] = (result.usage[key] ?? 0) + value;
     }
   }
-  // Nothing made: the first failure is the answer. Something made: keep it and say what is missing.
-  if (result.images.length === 0 && failures.length > 0) throw failures[0];
+  // Nothing made: the first failure is the answer (or, if every call "succeeded" empty-handed, the
+  // backend's fault, so a chain can fall back). Something made: keep it and say what is missing.
+  if (result.images.length === 0) {
+    throw failures[0] ?? new ImagegenError('provider_error', `${info.provider} answered without any image`, { provider: info.provider, retryable: true });
+  }
   if (failures.length > 0) {
     const reason = failures[0] instanceof Error ? failures[0].message : String(failures[0]);
     result.warnings.push({
@@ -121,15 +124,17 @@ export function megapixels(images: Result['images']): number {
   return pixels / 1_000_000;
 }
 
+/** fn over items, `limit` at a time; no new item starts once `signal` has fired. */
 async function mapLimited<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
+  signal?: AbortSignal,
 ): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const index = next++;
       try {
         results[index] = { status: 'fulfilled', value: await fn(items[index]!) };

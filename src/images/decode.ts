@@ -61,7 +61,11 @@ export async function inspectImage(
   } catch {
     throw invalidRequest(`${param} could not be decoded as ${format}`, param);
   }
-  const { width, height } = meta;
+  // The size as displayed: decodeRaw applies the EXIF orientation, so a rotated photo and its
+  // mask line up, and callers that size work from this header see the same shape.
+  const turned = (meta.orientation ?? 1) >= 5;
+  const width = turned ? meta.height : meta.width;
+  const height = turned ? meta.width : meta.height;
   if (!width || !height) throw invalidRequest(`${param} has no dimensions`, param);
   if (width * height > limits.maxPixels) {
     throw new ImagegenError(

@@ -1,13 +1,10 @@
 /** Encoding and format conversion of images we made or already vetted. */
 import sharp, { type Sharp } from 'sharp';
-import { MIME_BY_FORMAT, sniffFormat, type RawImage } from './decode.ts';
+import { invalidRequest } from '../imagegen/index.ts';
+import { sniffFormat, type RawImage } from './decode.ts';
 
 export type OutputFormat = 'png' | 'webp' | 'jpeg';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'webp', 'jpeg'];
-
-export function formatOfMime(mimeType: string): OutputFormat | undefined {
-  return OUTPUT_FORMATS.find((format) => MIME_BY_FORMAT[format] === mimeType);
-}
 
 /** Raw pixels to an encoded image. PNG output is deterministic for the same pixels. */
 export async function encodeRaw(raw: RawImage, format: OutputFormat = 'png'): Promise<Uint8Array> {
@@ -15,10 +12,19 @@ export async function encodeRaw(raw: RawImage, format: OutputFormat = 'png'): Pr
   return new Uint8Array(await encodeWith(pipeline, format).toBuffer());
 }
 
-/** Re-encode an image into `format`; bytes already in that format pass through untouched. */
-export async function convertImage(bytes: Uint8Array, format: OutputFormat): Promise<Uint8Array> {
+/**
+ * Re-encode an image into `format`; bytes already in that format pass through untouched. With
+ * `param` the bytes are the caller's (vetted by inspectImage): pixels that fail to decode are a
+ * 400 naming it, not a backend fault.
+ */
+export async function convertImage(bytes: Uint8Array, format: OutputFormat, param?: string): Promise<Uint8Array> {
   if (sniffFormat(bytes) === format) return bytes;
-  return new Uint8Array(await encodeWith(sharp(bytes, { limitInputPixels: false }), format).toBuffer());
+  try {
+    return new Uint8Array(await encodeWith(sharp(bytes, { limitInputPixels: false }), format).toBuffer());
+  } catch (error) {
+    if (param === undefined) throw error;
+    throw invalidRequest(`${param} could not be decoded: ${(error as Error).message}`, param);
+  }
 }
 
 function encodeWith(pipeline: Sharp, format: OutputFormat): Sharp {

@@ -28,8 +28,14 @@ export async function toCanonicalMask(
   const info = await inspectImage(bytes, 'mask', limits);
   const warnings: Warning[] = [];
   if (info.hasAlpha) {
-    const { data } = await sharp(bytes).extractChannel('alpha').raw().toBuffer({ resolveWithObject: true });
-    if (data.some((alpha) => alpha !== 255)) {
+    const alpha = await sharp(bytes)
+      .extractChannel('alpha')
+      .raw()
+      .toBuffer()
+      .catch((error: Error) => {
+        throw invalidRequest(`mask could not be decoded: ${error.message}`, 'mask');
+      });
+    if (alpha.some((value) => value !== 255)) {
       throw invalidRequest(
         'mask has transparent pixels; masks are white = repaint, black = keep, with no alpha. ' +
           'Convert an OpenAI-style mask (transparent = edit) by painting its transparent area white on black.',
@@ -44,12 +50,19 @@ export async function toCanonicalMask(
       message: `mask resized from ${info.width}x${info.height} to the image's ${size.width}x${size.height}`,
     });
   }
-  const { data } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
-    .removeAlpha()
-    .resize(size.width, size.height, { fit: 'fill', kernel: 'nearest' })
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  let data: Buffer;
+  try {
+    ({ data } = await sharp(bytes, { limitInputPixels: limits.maxPixels })
+      .rotate()
+      .removeAlpha()
+      .resize(size.width, size.height, { fit: 'fill', kernel: 'nearest' })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer({ resolveWithObject: true }));
+  } catch (error) {
+    // The header was fine (inspectImage) but the pixels are not: the caller's mask, a 400.
+    throw invalidRequest(`mask could not be decoded: ${(error as Error).message}`, 'mask');
+  }
   for (let i = 0; i < data.length; i++) data[i] = data[i]! >= 128 ? 255 : 0;
   return { data, width: size.width, height: size.height, warnings };
 }

@@ -62,7 +62,8 @@ export function normalizeKnobs(request: Request, dialect: Dialect): Normalized {
 
   knobs.steps = ranged('steps', request.steps, dialect.steps);
   knobs.cfgScale = ranged('cfg_scale', request.cfgScale, dialect.cfgScale);
-  knobs.strength = request.image ? ranged('strength', request.strength, dialect.strength ?? { min: 0, max: 1 }) : undefined;
+  if (request.image) knobs.strength = ranged('strength', request.strength, dialect.strength ?? { min: 0, max: 1 });
+  else if (request.strength !== undefined) drop('strength', 'strength applies to an edit of an image; without one it was ignored');
 
   if (sampler !== undefined) {
     const native = honours('sampler') ? dialect.samplers?.[sampler] : undefined;
@@ -112,6 +113,18 @@ export function fitSize(size: Size, rule: SizeRule, warn: (message: string) => v
     const aspect = width / height;
     if (aspect > rule.aspect.max) width = Math.round(height * rule.aspect.max);
     if (aspect < rule.aspect.min) height = Math.round(width / rule.aspect.min);
+  }
+  // Out-of-range sides scale the whole size, so the picture keeps its shape (a 4000x3000 photo
+  // becomes 2048x1536, not 2048x2048); only the rounding below moves each side on its own.
+  if (rule.max !== undefined && Math.max(width, height) > rule.max) {
+    const scale = rule.max / Math.max(width, height);
+    width *= scale;
+    height *= scale;
+  }
+  if (rule.min !== undefined && Math.min(width, height) < rule.min) {
+    const scale = rule.min / Math.min(width, height);
+    width *= scale;
+    height *= scale;
   }
   if (rule.maxPixels && width * height > rule.maxPixels) {
     const scale = Math.sqrt(rule.maxPixels / (width * height));

@@ -33,6 +33,13 @@ describe('normalizeKnobs', () => {
     assert.match(warnings.find((w) => w.setting === 'size')!.message, /500x300 changed to 504x304/);
   });
 
+  it('scales an out-of-range size as a whole, keeping its shape', () => {
+    const big = normalizeKnobs(request({ size: { width: 4000, height: 3000 } }), sdLike);
+    assert.deepEqual(big.knobs.size, { width: 2048, height: 1536 });
+    const small = normalizeKnobs(request({ size: { width: 64, height: 32 } }), sdLike);
+    assert.deepEqual(small.knobs.size, { width: 128, height: 64 });
+  });
+
   it('drops what a backend cannot honour with an unsupported warning, or 422 when strict', () => {
     const { knobs, warnings } = normalizeKnobs(request({ seed: 5, negativePrompt: 'blurry', sampler: 'euler', size: { width: 1800, height: 1000 } }), hosted);
     assert.equal(knobs.seed, false);

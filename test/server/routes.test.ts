@@ -139,6 +139,24 @@ describe('POST /v1/edit', () => {
     await expectError(await post('/v1/edit', { prompt: 'p', image, strength: 2 }), 400, 'invalid_request', 'strength');
   });
 
+  it('answers 400 for a mask whose header reads but whose pixels do not', async () => {
+    const { post } = await makeApp();
+    const image = b64(await solidPng(64, 64, [0, 0, 0]));
+    const mask = await rectMask(64, 64, { x: 0, y: 0, w: 8, h: 8 });
+    const truncated = mask.subarray(0, mask.length - 20);
+    await expectError(await post('/v1/edit', { prompt: 'p', image, mask: b64(truncated) }), 400, 'invalid_request', 'mask');
+  });
+
+  it('takes an image as displayed: EXIF orientation applied to its size', async () => {
+    const { post } = await makeApp();
+    // Stored 80x40, orientation 6 (rotate 90): displayed 40x80.
+    const rotated = await sharp({ create: { width: 80, height: 40, channels: 3, background: '#336699' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const body = await (await post('/v1/edit', { prompt: 'p', image: b64(rotated), strength: 0.5 })).json();
+    assert.deepEqual([body.images[0].width, body.images[0].height], [40, 80]);
+    const meta = await sharp(Buffer.from(body.images[0].b64_json, 'base64')).metadata();
+    assert.deepEqual([meta.width, meta.height], [40, 80]);
+  });
+
   it('refuses a decompression bomb before decoding it', async () => {
     const { post } = await makeApp();
     // 5000x5000 of one colour compresses to little; the default limit is 4096x4096.

@@ -13,6 +13,7 @@ import {
   abortError,
   defineImageModel,
   seedAt,
+  untilAborted,
   type CallOptions,
   type CallResult,
   type Capability,
@@ -75,7 +76,12 @@ async function generate(config: ComfyUIModelConfig, request: SeededRequest, call
     const values = await placeholderValues(config, workflow, request, knobs, warnings, signal);
     // One client id per call: ComfyUI sends a prompt's events only to the client that queued it.
     const clientId = `koder-imaging-${randomUUID()}`;
-    events = await config.client.openEvents(clientId, config.requestTimeoutMs);
+    const opening = config.client.openEvents(clientId, config.requestTimeoutMs);
+    // A socket that opens after the caller left is closed, not leaked.
+    events = await untilAborted(opening, signal).catch((error: unknown) => {
+      void opening.then((late) => late?.close(), () => undefined);
+      throw error;
+    });
     if (events) reportProgress(events, submitted, request.n, call);
     for (let i = 0; i < request.n; i++) {
       const graph = fillWorkflow(workflow, { ...values, seed: seedAt(request.seed, i) });
@@ -119,7 +125,8 @@ async function generate(config: ComfyUIModelConfig, request: SeededRequest, call
     return { images, warnings, raw: { prompt_ids: submitted } };
   } catch (error) {
     // Whatever went wrong, prompts still queued or running would only burn GPU time for nobody.
-    await config.client.cancel(submitted.filter((id) => !ended.has(id)));
+    // Not waited for: the caller's answer does not hang on a server that stopped answering.
+    void config.client.cancel(submitted.filter((id) => !ended.has(id))).catch(() => undefined);
     if (!signal.aborted) throw error;
     if (call.signal?.aborted) throw abortError(call.signal);
     throw new ImagegenError('provider_timeout', `${config.provider} did not finish within ${config.timeoutMs} ms`, { provider: config.provider, cause: error });

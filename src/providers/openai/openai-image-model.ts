@@ -143,7 +143,7 @@ async function editForm(
 ): Promise<FormData> {
   const source = request.image!;
   const info = await inspectImage(source.bytes, 'image', limits);
-  const png = await convertImage(source.bytes, 'png');
+  const png = await convertImage(source.bytes, 'png', 'image');
   if (rules.squarePngEditsUnder !== undefined) {
     if (info.width !== info.height) throw invalidRequest(`${rules.dialect.name} edits need a square image; this one is ${info.width}x${info.height}`, 'image');
     if (png.byteLength >= rules.squarePngEditsUnder) {

@@ -15,7 +15,7 @@ import {
   untilAborted,
 } from '../../imagegen/index.ts';
 import { convertImage, inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
-import { dropKnob, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
+import { dropKnob, fitSize, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { SDAPI_DIALECTS, legacyA1111SamplerName, type SdapiFlavor } from '../../knobs/dialects/sdapi.ts';
 import type { SdapiDiscovery, ServerOffer } from './sdapi-discovery.ts';
 import { INPAINTING_FILL, type SdapiInpaintSettings } from './sdapi-settings.ts';
@@ -69,7 +69,7 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
       if (offer.flavor === 'a1111') Object.assign(body, { n_iter: 1, send_images: true, save_images: false });
       // llama-swap routes by the body's `model`, on /sdapi routes too; A1111 and sd-server ignore it.
       if (config.llamaSwap) body.model = id;
-      const checkpoint = await checkpointOverride(id, offer.flavor, config, prefix);
+      const checkpoint = await untilAborted(checkpointOverride(id, offer.flavor, config, prefix), call.signal);
       if (checkpoint) body.override_settings = { sd_model_checkpoint: checkpoint };
 
       if (request.image) await addInitImage(body, request, request.image, offer.flavor, config, warnings, drop);
@@ -134,10 +134,14 @@ async function addInitImage(
 ): Promise<void> {
   const info = await inspectImage(image.bytes, 'image', config.decodeLimits);
   // sd-server decodes with stb_image, which reads no WebP.
-  const init = flavor === 'sdcpp' && info.format === 'webp' ? await convertImage(image.bytes, 'png') : image.bytes;
+  const init = flavor === 'sdcpp' && info.format === 'webp' ? await convertImage(image.bytes, 'png', 'image') : image.bytes;
   body.init_images = [Buffer.from(init).toString('base64')];
-  // Without a size both servers would resize the init image to their default (512x512).
-  if (body.width === undefined) Object.assign(body, { width: info.width, height: info.height });
+  // Without a size both servers would resize the init image to their default (512x512); the
+  // image's own size goes through the dialect's size rule like an asked-for one.
+  if (body.width === undefined) {
+    const { size } = fitSize(info, SDAPI_DIALECTS[flavor].size ?? {}, (message) => warnings.push({ type: 'changed', setting: 'size', message }));
+    Object.assign(body, size);
+  }
   if (request.strength !== undefined) body.denoising_strength = request.strength;
   if (!request.mask) return;
 

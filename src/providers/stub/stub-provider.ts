@@ -4,6 +4,7 @@
  * tests and demos exercise the whole service offline.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ImagegenError,
   abortError,
@@ -71,7 +72,11 @@ function stubModel(id: string, provider: string, settings: StubProviderSettings)
       const mask = request.mask ? await toCanonicalMask(request.mask.bytes, size, limits) : undefined;
       const images = [];
       for (let i = 0; i < request.n; i++) {
-        if (settings.latencyMs) await sleep(settings.latencyMs, call.signal);
+        if (settings.latencyMs) {
+          await sleep(settings.latencyMs, undefined, { signal: call.signal }).catch(() => {
+            throw abortError(call.signal!);
+          });
+        }
         if (call.signal?.aborted) throw abortError(call.signal);
         const seed = seedAt(request.seed, i);
         const blocks = paintBlocks({ ...request, ...sampling }, seed, size, settings.grid ?? 8, init?.channels ?? 3);
@@ -139,14 +144,4 @@ function prng(digest: Buffer): () => number {
     state ^= state << 5;
     return state >>> 0;
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    }, { once: true });
-  });
 }

@@ -161,6 +161,8 @@ describe('ComfyUI provider against the fake', () => {
     while (waiting.fake.prompts.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
     await assert.rejects(pending, rejects('cancelled'));
+    // The clean-up is sent without holding the caller's answer: wait for it to arrive.
+    await eventually(() => waiting.fake.deletes.length > 0);
     assert.deepEqual(waiting.fake.deletes, [waiting.fake.prompts.map((p) => p.promptId)]);
     assert.deepEqual(waiting.fake.interrupts, []);
 
@@ -172,6 +174,7 @@ describe('ComfyUI provider against the fake', () => {
       withProgress(() => stop.abort()),
     );
     await assert.rejects(started, rejects('cancelled'));
+    await eventually(() => running.fake.interrupts.length > 0);
     assert.deepEqual(running.fake.interrupts, [{ prompt_id: running.fake.prompts[0]!.promptId }]);
   });
 
@@ -180,6 +183,7 @@ describe('ComfyUI provider against the fake', () => {
     await assert.rejects(model.generate({ prompt: 'x', n: 1, size: { width: 16, height: 16 } }), (error: unknown) => {
       return ImagegenError.is(error, 'provider_timeout') && error.retryable && /within 200 ms/.test(error.message);
     });
+    await eventually(() => fake.deletes.length > 0);
     assert.deepEqual(fake.deletes, [[fake.prompts[0]!.promptId]]);
   });
 
@@ -198,3 +202,8 @@ describe('ComfyUI provider against the fake', () => {
     await assert.rejects(provider.imageModel(CKPT).generate('x'), (error: unknown) => ImagegenError.is(error, 'provider_error') && error.retryable && /cannot reach/.test(error.message));
   });
 });
+
+/** Polls `done` for up to a second: for effects sent in the background. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -120,8 +120,8 @@ describe('sdapi provider against A1111', () => {
 
   it('inpaints with a white = inpaint mask, the fill and "only masked" settings, at the init image size', async () => {
     const model = createSdapiProvider({ baseURL: fake.url, inpaint: { inpaintingFill: 'latent_noise', maskBlur: 2 } }).imageModel('default');
-    const image = await solidPng(64, 48, [10, 20, 30]);
-    const mask = await rectMask(64, 48, { x: 0, y: 0, w: 32, h: 48 });
+    const image = await solidPng(96, 64, [10, 20, 30]);
+    const mask = await rectMask(96, 64, { x: 0, y: 0, w: 32, h: 64 });
     const result = await model.generate({ prompt: 'door', seed: 5, image: { bytes: image }, mask: { bytes: mask }, strength: 0.6 });
     const body = lastBody(fake);
     assert.equal(body.init_images && (body.init_images as string[])[0], image.toString('base64'));
@@ -130,12 +130,12 @@ describe('sdapi provider against A1111', () => {
     assert.equal(body.inpaint_full_res, false);
     assert.equal(body.mask_blur, 2);
     assert.equal(body.inpainting_mask_invert, 0);
-    assert.deepEqual([body.width, body.height], [64, 48]);
+    assert.deepEqual([body.width, body.height], [96, 64]);
     const sent = Buffer.from(body.mask as string, 'base64');
     assert.equal((await sharp(sent).metadata()).channels, 1);
     const { data } = await sharp(sent).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([data[0], data[63]], [255, 0]);
-    assert.deepEqual(result.images.map((i) => [i.width, i.height, i.seed]), [[64, 48, 5]]);
+    assert.deepEqual(result.images.map((i) => [i.width, i.height, i.seed]), [[96, 64, 5]]);
   });
 
   it('maps A1111 error bodies to typed errors', async () => {
