@@ -91,6 +91,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     ttlMs: config.jobs.ttl_s * 1000,
     maxJobs: config.jobs.max_jobs,
     onFinish: (kind, status) => metrics.jobs.inc({ kind, status }),
+    onUnexpected: (kind, error) => logger.error('job failed unexpectedly', { kind, error: String((error as Error)?.stack ?? error) }),
   });
   mkdirSync(config.server.data_dir, { recursive: true });
   const store = openStore(config);
@@ -108,11 +109,13 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     jobs,
     upscaler,
     async generate(modelId, request, context) {
-      const known = knownModel(registry, modelId);
+      // An unknown model is a 404 before any policy work (moderation, a reservation, a record).
+      const head = registry.resolve(modelId);
       const admission = await policy.admit({
         model: modelId ?? registry.defaultModel,
-        provider: known?.info.provider,
-        defaultSize: known?.defaults.size,
+        provider: head.info.provider,
+        pricedModel: head.info.id,
+        defaultSize: head.defaults.size,
         request,
         principal: context.principal,
         safety: context.safety,
@@ -130,19 +133,11 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       return admission.complete(result);
     },
     async close() {
+      // Jobs first: their cancellations refund quota and write records, so the store must outlive them.
+      await jobs.close();
       await upscaler.close();
-      jobs.close();
       await router.close();
       await store.close();
     },
   };
-}
-
-/** The model's registry entry when the id is one (the router may know aliases the registry does not). */
-function knownModel(registry: ModelRegistry, modelId: string | undefined) {
-  try {
-    return registry.resolve(modelId);
-  } catch {
-    return undefined;
-  }
 }

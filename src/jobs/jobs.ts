@@ -11,6 +11,8 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 
 const FINISHED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
+export const isFinished = (status: JobStatus): boolean => FINISHED.has(status);
+
 /** What a job's work gets: cancel on `signal`; say where it stands with `queue` and `progress`. */
 export interface JobContext {
   signal: AbortSignal;
@@ -47,6 +49,8 @@ export interface JobRunnerSettings {
   maxJobs: number;
   /** Called once per finished job (metrics). */
   onFinish?: (kind: string, status: JobStatus) => void;
+  /** A job failed with something that is not one of our errors (a bug): for the log. */
+  onUnexpected?: (kind: string, error: unknown) => void;
 }
 
 export interface SubmitOptions<T> {
@@ -58,6 +62,8 @@ export interface SubmitOptions<T> {
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The work of every unfinished job, so close() can wait for their refunds and records. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly settings: JobRunnerSettings) {}
 
@@ -88,10 +94,15 @@ export class JobRunner {
         });
       },
     };
-    run(context).then(
+    const work = run(context).then(
       (result) => this.finish(job, { status: 'succeeded', result }),
-      (error: unknown) => this.finish(job, { status: job.controller.signal.aborted ? 'cancelled' : 'failed', error: describe(error) }),
+      (error: unknown) => {
+        if (!(error instanceof ImagegenError)) this.settings.onUnexpected?.(kind, error);
+        this.finish(job, { status: job.controller.signal.aborted ? 'cancelled' : 'failed', error: describe(error) });
+      },
     );
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
     return { ...view };
   }
 
@@ -116,8 +127,10 @@ export class JobRunner {
     return { ...job.view };
   }
 
-  close(): void {
+  /** Cancels every unfinished job and waits until each has wound down (refunded, recorded). */
+  async close(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort(new ImagegenError('cancelled', 'the service is shutting down', { retryable: false }));
+    await Promise.all(this.running);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -156,7 +169,7 @@ export class JobRunner {
     for (const listener of job.listeners) listener({ ...job.view });
   }
 
-  /** At the cap, the oldest finished job goes early; if none has finished, the caller waits. */
+  /** At the cap, the oldest finished job goes early; if none has finished, 429 overloaded. */
   private makeRoom(): void {
     if (this.jobs.size < this.settings.maxJobs) return;
     for (const [id, job] of this.jobs) {

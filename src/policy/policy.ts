@@ -33,7 +33,11 @@ export interface Principal {
 export interface AdmitInput {
   /** The model id as the caller named it (or the default model). */
   model: string;
-  /** Where known before routing: the provider and default size, for the reservation estimate. */
+  /**
+   * Known before routing: the first model of the chain the name resolves to (an alias's head),
+   * its provider and default size, which price the reservation's estimate.
+   */
+  pricedModel?: string;
   provider?: string;
   defaultSize?: Size;
   request: Request;
@@ -190,7 +194,7 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
       await moderate(level, input.request.prompt, input.signal, warnings);
       const size = input.request.size ?? input.defaultSize ?? ESTIMATE_SIZE;
       const n = input.request.n;
-      const perImage = input.provider ? imageCost(prices, { provider: input.provider, model: input.model, ...size, quality: qualityOf(input.request, input.provider) }) : 0;
+      const perImage = input.provider ? imageCost(prices, { provider: input.provider, model: input.pricedModel ?? input.model, ...size, quality: qualityOf(input.request, input.provider) }) : 0;
       reservation = await reserve(store, tenant, { images: n, megapixels: (n * size.width * size.height) / 1e6, cost: n * perImage });
     } catch (error) {
       await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });

@@ -142,14 +142,18 @@ export function createRouter(deps: RouterDeps): Router {
         if (!provider?.listModels) return;
         const started = performance.now();
         let error: string | undefined;
+        let down = false;
         try {
           await provider.listModels({ signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
         } catch (raw) {
           error = raw instanceof Error ? raw.message : String(raw);
+          // Unreachable, timing out or failing is down; a 4xx (no model list, a key that may not
+          // list) says nothing about whether it generates.
+          down = !(raw instanceof ImagegenError) || raw.retryable;
         }
         backend.check = { ok: !error, at: new Date().toISOString(), latency_ms: Math.round(performance.now() - started), ...(error && { error }) };
         if (error) {
-          backend.breaker.failure();
+          if (down) backend.breaker.failure();
           logger.warn('health check failed', { backend: name, error });
         }
       }),
@@ -218,10 +222,11 @@ export function createRouter(deps: RouterDeps): Router {
     };
     flight.promise = runChain(route, request, tenant, { ...options, ...broadcast, signal: flight.controller.signal });
     flights.set(key, flight);
-    void flight.promise.then(
-      () => flights.delete(key),
-      () => flights.delete(key),
-    );
+    // A flight being cancelled may already have been replaced under its key; leave the new one.
+    const land = () => {
+      if (flights.get(key) === flight) flights.delete(key);
+    };
+    void flight.promise.then(land, land);
     return flight;
   }
 
@@ -333,7 +338,9 @@ export function createRouter(deps: RouterDeps): Router {
       const error = attemptSignal.aborted ? abortError(attemptSignal) : asImagegenError(raw, model);
       metrics.backendLatency.observe({ backend: name, outcome: 'error' }, ms / 1000);
       metrics.attempts.inc({ backend: name, outcome: error.code });
-      if (BACKEND_FAULTS.has(error.code) && !options.signal?.aborted) breaker.failure();
+      // Only the backend's own faults strike it: not a refusal of one caller's request (a
+      // non-retryable 400), and not a timeout that was the caller's queue wait or deadline.
+      if (BACKEND_FAULTS.has(error.code) && error.retryable && !signal.aborted) breaker.failure();
       else if (error.retryable || error.code === 'cancelled') breaker.release();
       else breaker.success(); // it answered, with a refusal: the backend is healthy
       logger.warn('attempt failed', {

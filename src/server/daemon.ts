@@ -38,6 +38,9 @@ export async function startDaemon(config: Config, options: EngineOptions = {}): 
     url: `http://${host}:${port}`,
     engine,
     async close() {
+      // Jobs end first: a client following a job's /events holds its connection until the job
+      // is over, and server.close() waits for every connection.
+      await engine.jobs.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();
     },

@@ -19,6 +19,14 @@ export function rawFormatFromAccept(accept: string | undefined): OutputFormat | 
   return undefined;
 }
 
+/** Raw bytes carry one image: refuse n > 1 with such an Accept before any work is done (or billed). */
+export function checkAcceptFor(c: Context, n: number): void {
+  const raw = rawFormatFromAccept(c.req.header('accept'));
+  if (raw && n !== 1) {
+    throw invalidRequest(`Accept: ${MIME_BY_FORMAT[raw]} returns exactly one image and n is ${n}; ask for n=1 or accept application/json`, 'n');
+  }
+}
+
 export async function respondWithImages(
   c: Context,
   result: Result & { cached?: boolean },

@@ -114,6 +114,15 @@ describe('fallback chains', () => {
 });
 
 describe('circuit breaker', () => {
+  it("a backend refusing one caller's requests (400) is not struck: its circuit stays closed for everyone", async () => {
+    const picky = await backend({ kind: 'status', status: 400 });
+    const { post, app } = await chainApp([picky], { breaker: { failures: 2, cooldown_s: 60 } });
+    for (let i = 0; i < 4; i++) assert.equal((await post('/v1/generate', body)).status, 502);
+    assert.equal(picky.calls, 4, 'every request still reached the backend');
+    const health = await (await app.request('/healthz')).json();
+    assert.equal(health.backends[0].state, 'closed');
+  });
+
   it('repeated 500s open the breaker; calls are refused without reaching the backend; a half-open probe closes it', async () => {
     const failing = await backend({ kind: 'status', status: 500 });
     const { post, app } = await chainApp([failing], { breaker: { failures: 3, cooldown_s: 0.3 } });

@@ -5,7 +5,7 @@ import { invalidRequest, type Request } from '../../imagegen/index.ts';
 import type { OutputFormat } from '../../images/index.ts';
 import type { Engine, RequestContext } from '../../engine.ts';
 import { toEditRequest, toRequest } from '../canonical.ts';
-import { imagesBody, respondWithImages } from '../respond.ts';
+import { checkAcceptFor, imagesBody, respondWithImages } from '../respond.ts';
 import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepted } from '../schemas.ts';
 import { principalContext, requestTenant } from '../auth.ts';
 import type { AppEnv } from '../app.ts';
@@ -102,7 +102,10 @@ async function answer(
     ...(body.cache !== undefined && { cache: body.cache }),
   };
   const format = body.output_format as OutputFormat | undefined;
-  if (!body.async) return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
+  if (!body.async) {
+    checkAcceptFor(c, request.n);
+    return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
+  }
   engine.registry.route(body.model); // an unknown model is a 404 now, not a failed job later
   const job = engine.jobs.submit({
     kind: route,

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { ImagegenError } from '../../imagegen/index.ts';
 import type { Engine } from '../../engine.ts';
-import type { JobView } from '../../jobs/jobs.ts';
+import { isFinished, type JobView } from '../../jobs/jobs.ts';
 import type { AppEnv } from '../app.ts';
 import { ErrorBody, JobResponse } from '../schemas.ts';
 import { requestTenant } from '../auth.ts';
@@ -37,7 +37,6 @@ const cancelRoute = createRoute({
 
 /** Proxies close quiet streams; a comment line every so often keeps a long queue wait open. */
 const KEEPALIVE_MS = 15_000;
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
 const missing = (id: string) => new ImagegenError('not_found', `no job ${id}: it never existed, expired, or belongs to another tenant`, { param: 'id' });
 
@@ -73,15 +72,19 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): voi
       const finished = new Promise<void>((resolve) => (finish = resolve));
       const unsubscribe = engine.jobs.subscribe(id, tenant, (view) => {
         void send(view);
-        if (FINISHED.has(view.status)) finish();
+        if (isFinished(view.status)) finish();
       });
-      await send(current);
-      if (FINISHED.has(current.status) || !unsubscribe) return;
-      const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
       stream.onAbort(finish);
-      await finished;
-      clearInterval(keepalive);
-      unsubscribe();
+      // Read again once listening: a job that ended in between would never call the listener.
+      const now = engine.jobs.get(id, tenant) ?? current;
+      const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
+      try {
+        await send(now);
+        if (!isFinished(now.status) && !stream.aborted) await finished;
+      } finally {
+        clearInterval(keepalive);
+        unsubscribe?.();
+      }
       await writing;
     }) as never;
   });
