@@ -67,13 +67,18 @@ export function createCardCache(options: CardCacheOptions): CardCache {
     async set(key, card) {
       remember(key, card);
       if (!options.dir) return;
-      await mkdir(options.dir, { recursive: true });
       const { bytes: data, ...meta } = card;
-      // Bytes first, then the metadata that makes the entry visible; each via rename, so a reader
-      // never sees half a file.
-      await writeAtomically(join(options.dir, `${key}.bin`), data);
-      await writeAtomically(join(options.dir, `${key}.json`), JSON.stringify(meta));
-      await disk!.added(key, data.byteLength);
+      try {
+        await mkdir(options.dir, { recursive: true });
+        // Bytes first, then the metadata that makes the entry visible; each via rename, so a
+        // reader never sees half a file.
+        await writeAtomically(join(options.dir, `${key}.bin`), data);
+        await writeAtomically(join(options.dir, `${key}.json`), JSON.stringify(meta));
+        await disk!.added(key, data.byteLength);
+      } catch (error) {
+        // A full or read-only disk costs the folder copy, not the card that was drawn.
+        console.error(JSON.stringify({ level: 'warn', msg: 'compose cache: could not write to disk', error: String(error) }));
+      }
     },
   };
 }

@@ -135,13 +135,17 @@ export function createComposer(options: ComposerOptions): Composer {
     async compose(card, call) {
       const hit = await this.lookup(card);
       if (hit) return hit;
+      const draw = async () => {
+        const drawn = await render(card, call);
+        await cache.set(card.key, drawn);
+        return { ...drawn, key: card.key, template: card.template.id, cached: false };
+      };
+      // A card with a generate layer runs under its caller's signal and policy: not shared, so
+      // one caller leaving cannot cancel another's card (the router coalesces the generation).
+      if (hasGenerateLayer(card.values)) return draw();
       let pending = inFlight.get(card.key);
       if (!pending) {
-        pending = (async () => {
-          const drawn = await render(card, call);
-          await cache.set(card.key, drawn);
-          return { ...drawn, key: card.key, template: card.template.id, cached: false };
-        })().finally(() => inFlight.delete(card.key));
+        pending = draw().finally(() => inFlight.delete(card.key));
         inFlight.set(card.key, pending);
       }
       return pending;

@@ -20,9 +20,11 @@ export interface FittedText {
 export function fitText(text: string, fit: TextFit, weight: FontWeight, fonts: FontSet): FittedText {
   const width = fit.width * SAFETY;
   const measure = (line: string, size: number) => fonts.measure(line, size, weight);
-  for (let size = fit.max_size; size >= fit.min_size; size -= 2) {
+  // Down in steps of 2, ending exactly on min_size whatever the parity of the range.
+  for (let size = fit.max_size; ; size = Math.max(fit.min_size, size - 2)) {
     const lines = wrap(text, width, size, measure);
     if (lines.length <= fit.max_lines) return { fontSize: size, lines, clamped: false };
+    if (size <= fit.min_size) break;
   }
   const size = fit.min_size;
   const lines = wrap(text, width, size, measure).slice(0, fit.max_lines);

@@ -61,5 +61,5 @@ function toSatori(node: TreeNode, fonts: FontSet): SatoriElement | string {
 /** A style value that names a URL other than a data URL would make satori fetch it: drop it. */
 function safeStyle(style: Style | undefined): Style {
   if (!style) return {};
-  return Object.fromEntries(Object.entries(style).filter(([, value]) => typeof value !== 'string' || !/url\(\s*['"]?(?!data:)/i.test(value)));
+  return Object.fromEntries(Object.entries(style).filter(([, value]) => typeof value !== 'string' || !/url\(\s*(?!['"]?data:)/i.test(value)));
 }

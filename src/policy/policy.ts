@@ -18,7 +18,7 @@ import { verifyKey } from './keys.ts';
 import { imageCost } from './prices.ts';
 import { reserve, settle, ZERO, type Amounts, type Reservation } from './quota.ts';
 import { effectiveLevel } from './safety/levels.ts';
-import { imageClassifier, imageVerdict, type ImageClassifier } from './safety/image.ts';
+import { imageClassifier, imageVerdict, type ImageClassifier, type NsfwScores } from './safety/image.ts';
 import { createModerator, type Moderator } from './safety/moderation.ts';
 import { blockingFindings, checkPrompt, type Finding } from './safety/prompt.ts';
 import { OPEN_TENANT_ID, tenantsFromConfig, type Tenant, type Tenants } from './tenants.ts';
@@ -253,17 +253,23 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
   /** Withhold the images the level refuses; all withheld is a 422 content_blocked. */
   async function screenImages(result: Result, level: SafetyLevel): Promise<{ images: Result['images']; warnings: Warning[] }> {
     if (!classifier || level === 'off' || result.images.length === 0) return { images: result.images, warnings: [] };
-    if (!(await classifier.ready(safety.image.load_wait_ms))) {
-      if (level === 'strict') {
-        throw new ImagegenError('overloaded', 'the image safety filter is not ready; try again shortly', { retryAfter: 5 });
-      }
-      const message = `the image safety filter is ${classifier.state === 'failed' ? 'unavailable' : 'still loading'}; images were not checked`;
-      return { images: result.images, warnings: [{ type: 'other', setting: 'safety', message }] };
+    // Not ready, dead, or failing on an image: strict refuses (nothing charged), moderate
+    // delivers with a warning that the images were not checked.
+    const unchecked = (why: string) => {
+      if (level === 'strict') throw new ImagegenError('overloaded', `the image safety filter is ${why}; try again shortly`, { retryAfter: 5 });
+      return { images: result.images, warnings: [{ type: 'other' as const, setting: 'safety', message: `the image safety filter is ${why}; images were not checked` }] };
+    };
+    if (!(await classifier.ready(safety.image.load_wait_ms))) return unchecked(classifier.state === 'loading' ? 'still loading' : 'unavailable');
+    let scores: NsfwScores[];
+    try {
+      scores = await Promise.all(result.images.map((image) => classifier.classify(image.bytes)));
+    } catch {
+      return unchecked('unavailable');
     }
     const images: Result['images'] = [];
     const warnings: Warning[] = [];
     for (const [index, image] of result.images.entries()) {
-      const verdict = imageVerdict(level, await classifier.classify(image.bytes), safety.image);
+      const verdict = imageVerdict(level, scores[index]!, safety.image);
       if (verdict === undefined) images.push(image);
       else warnings.push({ type: 'partial', setting: 'safety', message: `image ${index + 1} of ${result.images.length} was withheld by the image safety filter (${verdict}, level ${level}); it is not charged` });
     }

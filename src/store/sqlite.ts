@@ -2,8 +2,7 @@
  * The embedded store: one SQLite file (better-sqlite3) in WAL mode under the data dir. Every
  * write is its own transaction and is on disk in the WAL when the call returns, so a daemon
  * killed with SIGKILL loses nothing it has answered for (synchronous=NORMAL is durable across a
- * process crash; only a power loss could drop the last commits, and `durability: full` closes
- * that too).
+ * process crash; only a power loss could drop the last commits).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -67,16 +66,11 @@ CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
 /** Floating-point slack so that, e.g., ten reservations of 0.1 fit a limit of 1. */
 const EPSILON = 1e-9;
 
-export interface SqliteStoreOptions {
-  /** `normal` (default) survives a process crash; `full` also a power loss, at some write speed. */
-  durability?: 'normal' | 'full';
-}
-
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteStore(path: string): Store {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('synchronous = NORMAL');
   // The CLI (`kimaging keys`) may write while the daemon runs; wait for the lock rather than fail.
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);

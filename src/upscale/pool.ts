@@ -129,20 +129,22 @@ export function createWorkerPool(settings: PoolSettings): WorkerPool {
         );
       }
       return new Promise<Uint8Array>((resolve, reject) => {
-        const pending: Pending = { id: nextId++, job, options, resolve, reject, settled: false };
-        options.signal?.addEventListener(
-          'abort',
-          () => {
-            const queued = queue.indexOf(pending);
-            if (queued >= 0) queue.splice(queued, 1);
-            else {
-              const slot = slots.find((s) => s.current === pending);
-              slot?.worker.postMessage({ type: 'cancel', id: pending.id });
-            }
-            settle(pending, { error: abortError(options.signal!) });
-          },
-          { once: true },
-        );
+        const onAbort = () => {
+          const queued = queue.indexOf(pending);
+          if (queued >= 0) queue.splice(queued, 1);
+          else {
+            const slot = slots.find((s) => s.current === pending);
+            slot?.worker.postMessage({ type: 'cancel', id: pending.id });
+          }
+          settle(pending, { error: abortError(options.signal!) });
+        };
+        // The listener goes with the job: a long-lived signal does not collect one per job.
+        const done = <A extends unknown[]>(then: (...args: A) => void) => (...args: A) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          then(...args);
+        };
+        const pending: Pending = { id: nextId++, job, options, resolve: done(resolve), reject: done(reject), settled: false };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         queue.push(pending);
         dispatch();
       });

@@ -114,4 +114,24 @@ describe('image safety decisions', () => {
     assert.equal(moderate.images.length, 1);
     assert.match(moderate.warnings[0].message, /still loading; images were not checked/);
   });
+
+  it('a classifier that fails on an image is treated as unavailable, never a 500 or a hang', async () => {
+    const broken: ImageClassifier = {
+      state: 'ready',
+      ready: async () => true,
+      classify: async () => {
+        throw new Error('the worker exited');
+      },
+    };
+    const { post, engine } = await makeApp(
+      { policy: safetyOn(), tenants: [{ id: 's', safety: 'strict' }, { id: 'm' }] },
+      { classifier: broken },
+    );
+    const strict = await post('/v1/generate', { prompt: 'a', size: '64x64' }, bearer(await keyFor(engine, 's')));
+    assert.equal(strict.status, 429);
+    assert.equal(await engine.store.quotas.used('s', 'images', localDay(new Date(), 'UTC')), 0);
+    const moderate = await (await post('/v1/generate', { prompt: 'a', size: '64x64' }, bearer(await keyFor(engine, 'm')))).json();
+    assert.equal(moderate.images.length, 1);
+    assert.match(moderate.warnings[0].message, /unavailable; images were not checked/);
+  });
 });

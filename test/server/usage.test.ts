@@ -7,6 +7,16 @@ import { formatUsage, sinceToTime } from '../../src/cli/admin.ts';
 const config = { models: [{ id: 'stub', provider: 'stub' }, { id: 'other', provider: 'stub' }], tenants: [{ id: 'acme' }, { id: 'beta' }, { id: 'ops', admin: true }] };
 
 describe('GET /v1/usage', () => {
+  it('answers 400 naming the parameter for dates it cannot use, never a 500', async () => {
+    const { app, engine } = await makeApp(config);
+    const acme = bearer(await keyFor(engine, 'acme'));
+    for (const [query, param] of [['?to=-271821-04-20T00:00:00Z', 'to'], ['?from=yesterday', 'from'], ['?from=+275760-09-13T00:00:00Z', 'from']] as const) {
+      const response = await app.request(`/v1/usage${query}`, { headers: acme });
+      assert.equal(response.status, 400, query);
+      assert.equal((await response.json()).error.param, param);
+    }
+  });
+
   it('shows a tenant its own usage, and an admin everyone’s, by day or model', async () => {
     const { app, post, engine } = await makeApp(config);
     const acme = bearer(await keyFor(engine, 'acme'));

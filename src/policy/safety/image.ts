@@ -72,12 +72,15 @@ function loadClassifier(): ImageClassifier {
       });
       const ok = await Promise.race([loaded, timeout]);
       clearTimeout(timer);
-      return ok;
+      // A worker that loaded and died since is not ready either.
+      return ok && state === 'ready';
     },
     async classify(bytes) {
       if (!(await loaded)) throw new Error('image safety classifier is not loaded');
       const raw = await decodeRaw(bytes, 'image', { channels: 3, size: { width: INPUT_SIZE, height: INPUT_SIZE } });
       const rgb = new Uint8Array(raw.data);
+      // Posting to a worker that has exited is silently dropped: the answer would never come.
+      if (state !== 'ready') throw new Error('image safety classifier is not running');
       return new Promise<NsfwScores>((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });

@@ -110,11 +110,17 @@ export function registerUpscaleRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
       }
     };
     if (body.async) {
-      const accepted = engine.jobs.submit({
-        kind: 'upscale',
-        tenant: requestTenant(c),
-        run: async (work) => imagesBody(await run({ signal: work.signal, onProgress: work.progress }), undefined),
-      });
+      let accepted;
+      try {
+        accepted = engine.jobs.submit({
+          kind: 'upscale',
+          tenant: requestTenant(c),
+          run: async (work) => imagesBody(await run({ signal: work.signal, onProgress: work.progress }), undefined),
+        });
+      } catch (error) {
+        await admission.fail(error); // the job table is full: still one record for the request
+        throw error;
+      }
       c.header('Location', `/v1/jobs/${accepted.id}`);
       return c.json({ id: accepted.id, object: 'job' as const, status: 'queued' as const }, 202) as never;
     }

@@ -57,9 +57,14 @@ const usageRoute = createRoute({
   },
 });
 
+const MAX_TIME = Date.UTC(10000, 0, 1);
+
 function parseTime(value: string, param: string): Date {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) throw invalidRequest(`${param} must be a date (YYYY-MM-DD) or an ISO time, got "${value}"`, param);
+  // Years 1970..9999 only: beyond them arithmetic on the date (the default span) leaves the range
+  // a Date can hold.
+  const time = date.getTime();
+  if (!(time >= 0 && time < MAX_TIME)) throw invalidRequest(`${param} must be a date (YYYY-MM-DD) or an ISO time from 1970 to 9999, got "${value}"`, param);
   return date;
 }
 
