@@ -96,7 +96,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   mkdirSync(config.server.data_dir, { recursive: true });
   const store = openStore(config);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
-  const upscaler = createUpscaler(upscaleSettingsFrom(config), { decodeLimits, fetch: options.fetch });
+  const upscaler = createUpscaler(upscaleSettingsFrom(config, options.env ?? process.env), { decodeLimits, fetch: options.fetch });
   return {
     config,
     decodeLimits,

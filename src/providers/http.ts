@@ -90,7 +90,8 @@ function connectionError(error: unknown, url: string, options: HttpCallOptions, 
   }
   const cause = (error as { cause?: { code?: string } }).cause;
   const host = safeHost(url);
-  return new ImagegenError('provider_error', `cannot reach ${options.provider} at ${host}: ${cause?.code ?? (error as Error).message}`, {
+  // A code (ECONNREFUSED) or the error's kind, never its text: fetch's messages can quote the URL.
+  return new ImagegenError('provider_error', `cannot reach ${options.provider} at ${host}: ${cause?.code ?? (error as Error).name}`, {
     provider: options.provider,
     retryable: true,
     cause: error,

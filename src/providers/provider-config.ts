@@ -6,7 +6,11 @@ import { z } from 'zod';
 import type { ProviderContext } from './registry.ts';
 
 export const HTTP_PROVIDER_FIELDS = {
-  base_url: z.url().optional(),
+  // Credentials in a URL end up in error messages and logs; they have fields of their own.
+  base_url: z
+    .url()
+    .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), 'base_url must not carry credentials (user:pass@); use api_key_env or basic_auth_env')
+    .optional(),
   /** The environment variable holding the API key, read when a call needs it. */
   api_key_env: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),

@@ -1,8 +1,10 @@
 /** The config's `upscale` section as the upscaler's settings. */
 import { ConfigError, type Config } from '../config/index.ts';
+import { sdapiAuth, sdapiProviderType } from '../providers/sdapi/sdapi-config.ts';
+import { sdapiHeaders } from '../providers/sdapi/sdapi-provider.ts';
 import type { UpscaleSettings } from './upscaler.ts';
 
-export function upscaleSettingsFrom(config: Config): UpscaleSettings {
+export function upscaleSettingsFrom(config: Config, env: NodeJS.ProcessEnv = process.env): UpscaleSettings {
   const section = config.upscale;
   const settings: UpscaleSettings = {
     defaultMethod: section.default_method,
@@ -18,10 +20,19 @@ export function upscaleSettingsFrom(config: Config): UpscaleSettings {
     if (!entry) {
       throw new ConfigError(`upscale.provider.provider: no provider named "${name}" (known: ${Object.keys(config.providers).join(', ') || 'none'})`);
     }
-    if (typeof entry.base_url !== 'string') {
-      throw new ConfigError(`upscale.provider.provider: provider "${name}" has no base_url; the provider method needs an SDAPI server`);
+    const sdapi = entry.type === 'sdapi' ? sdapiProviderType.settings.safeParse(entry) : undefined;
+    if (!sdapi?.success || !sdapi.data.base_url) {
+      throw new ConfigError(`upscale.provider.provider: "${name}" must be a provider of type sdapi with a base_url (an A1111 or Forge server)`);
     }
-    settings.provider = { name, baseURL: entry.base_url, upscaler: section.provider.upscaler, timeoutMs: section.provider.timeout_ms };
+    const auth = sdapiAuth(sdapi.data, env, name);
+    settings.provider = {
+      name,
+      baseURL: sdapi.data.base_url,
+      upscaler: section.provider.upscaler,
+      timeoutMs: section.provider.timeout_ms,
+      // The same credentials as the provider's own calls (A1111's --api-auth, a proxy's key).
+      headers: () => sdapiHeaders(auth),
+    };
   }
   if (section.default_method === 'provider' && !settings.provider) {
     throw new ConfigError('upscale.default_method: "provider" needs upscale.provider');

@@ -29,7 +29,7 @@ export interface UpscaleSettings {
   tileSize: number;
   tileOverlap: number;
   /** The SDAPI server for the `provider` method, when one is configured. */
-  provider?: { name: string; baseURL: string; upscaler: string; timeoutMs?: number; headers?: Record<string, string> };
+  provider?: { name: string; baseURL: string; upscaler: string; timeoutMs?: number; headers?: () => Record<string, string> };
 }
 
 export interface UpscaleInput {

@@ -20,6 +20,8 @@ export interface SdapiUpscaleFake {
   /** Answer this size instead of the right one. */
   answerSize?: { width: number; height: number };
   delayMs: number;
+  /** `user:pass` to demand as HTTP Basic (A1111's --api-auth); its 401 body has no WWW-Authenticate. */
+  basicAuth?: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ export async function startSdapiUpscaleFake(): Promise<SdapiUpscaleFake> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (fake.basicAuth && req.headers.authorization !== `Basic ${Buffer.from(fake.basicAuth).toString('base64')}`) {
+      return send(401, { error: 'HTTPException', detail: 'Not authenticated', body: '', errors: '' });
+    }
     if (req.method !== 'POST' || req.url !== '/sdapi/v1/extra-single-image') return send(404, { detail: 'Not Found' });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

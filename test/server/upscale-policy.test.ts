@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { b64, makeApp, solidPng } from '../helpers/app.ts';
 import { bearer, keyFor } from '../helpers/policy.ts';
+import { startSdapiUpscaleFake } from '../fakes/sdapi-upscale-fake.ts';
 
 const config = { tenants: [{ id: 'acme', caps: { upscale_pixels: 200 * 200 } }] };
 
@@ -42,5 +43,26 @@ describe('POST /v1/upscale and the policy', () => {
     assert.equal(job.status, 'succeeded');
     const meta = await sharp(Buffer.from(job.result.images[0].b64_json, 'base64')).metadata();
     assert.deepEqual([meta.width, meta.height], [64, 64]);
+  });
+
+  it('the provider method reaches the SDAPI server with that provider\'s credentials', async () => {
+    const fake = await startSdapiUpscaleFake();
+    fake.basicAuth = 'me:secret';
+    try {
+      const { post } = await makeApp(
+        {
+          providers: { a1111: { type: 'sdapi', base_url: fake.url, basic_auth_env: 'A1111_AUTH' } },
+          models: [{ id: 'stub', provider: 'stub' }],
+          upscale: { provider: { provider: 'a1111', upscaler: 'Lanczos' } },
+        },
+        { env: { A1111_AUTH: 'me:secret' } },
+      );
+      const response = await post('/v1/upscale', { image: b64(await solidPng(16, 16, [1, 2, 3])), scale: 2, method: 'provider' });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal((await response.json()).images[0].width, 32);
+      assert.equal(fake.requests.length, 1);
+    } finally {
+      await fake.close();
+    }
   });
 });

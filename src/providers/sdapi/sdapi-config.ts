@@ -34,9 +34,7 @@ export const sdapiProviderType: ProviderType<z.infer<typeof SdapiConfig>> = {
       baseURL: s.base_url,
       flavor: s.flavor,
       llamaSwap: s.llama_swap,
-      ...(s.api_key_env && { apiKey: () => apiKeyFrom(context.env, s.api_key_env, context.name) }),
-      ...(s.basic_auth_env && { basicAuth: () => apiKeyFrom(context.env, s.basic_auth_env, context.name) }),
-      headers: s.headers,
+      ...sdapiAuth(s, context.env, context.name),
       fetch: context.fetch,
       timeoutMs: s.timeout_ms,
       discoveryTtlMs: s.discovery_ttl_ms,
@@ -50,3 +48,14 @@ export const sdapiProviderType: ProviderType<z.infer<typeof SdapiConfig>> = {
       decodeLimits: context.decodeLimits,
     }),
 };
+
+export type SdapiConfig = z.infer<typeof SdapiConfig>;
+
+/** The config entry's credentials as provider settings: read from the environment when a call needs them. */
+export function sdapiAuth(s: SdapiConfig, env: NodeJS.ProcessEnv, name: string) {
+  return {
+    ...(s.api_key_env && { apiKey: () => apiKeyFrom(env, s.api_key_env, name) }),
+    ...(s.basic_auth_env && { basicAuth: () => apiKeyFrom(env, s.basic_auth_env, name) }),
+    headers: s.headers,
+  };
+}

@@ -30,17 +30,7 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
   const cap = flavor === 'a1111' ? Infinity : SDAPI_MAX_IMAGES_PER_CALL.sdcpp;
   const maxImagesPerCall = Math.min(settings.maxImagesPerCall ?? SDAPI_MAX_IMAGES_PER_CALL[flavor === 'auto' ? 'sdcpp' : flavor], cap);
 
-  const headers = (): Record<string, string> => {
-    const read = (value: string | (() => string) | undefined) => (typeof value === 'function' ? value() : value);
-    const apiKey = read(settings.apiKey);
-    const basic = read(settings.basicAuth);
-    return {
-      accept: 'application/json',
-      ...(basic && { authorization: `Basic ${Buffer.from(basic).toString('base64')}` }),
-      ...(apiKey && { authorization: `Bearer ${apiKey}` }),
-      ...settings.headers,
-    };
-  };
+  const headers = () => sdapiHeaders(settings);
 
   async function call(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
     return httpCall(
@@ -100,5 +90,18 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
       const checkpoints = (await discovery.checkpoints('')) ?? [];
       return checkpoints.map((c) => ({ id: c.title, provider: name, capabilities: SDAPI_CAPABILITIES, knobs: SDAPI_KNOBS, maxImagesPerCall }));
     },
+  };
+}
+
+/** An SDAPI server's request headers: a bearer key (llama-swap, a proxy) or A1111's Basic auth, read when a call is made. */
+export function sdapiHeaders(settings: Pick<SdapiProviderSettings, 'apiKey' | 'basicAuth' | 'headers'>): Record<string, string> {
+  const read = (value: string | (() => string) | undefined) => (typeof value === 'function' ? value() : value);
+  const apiKey = read(settings.apiKey);
+  const basic = read(settings.basicAuth);
+  return {
+    accept: 'application/json',
+    ...(basic && { authorization: `Basic ${Buffer.from(basic).toString('base64')}` }),
+    ...(apiKey && { authorization: `Bearer ${apiKey}` }),
+    ...settings.headers,
   };
 }

@@ -16,7 +16,8 @@ export interface SdapiUpscaleSettings {
   baseURL: string;
   /** The provider's name in the config, for error messages. */
   provider?: string;
-  headers?: Record<string, string>;
+  /** Read at each call (credentials come from the environment). */
+  headers?: () => Record<string, string>;
   fetch?: typeof globalThis.fetch;
   timeoutMs?: number;
 }
@@ -62,7 +63,7 @@ export function createSdapiUpscaler(settings: SdapiUpscaleSettings): SdapiUpscal
       try {
         response = await (settings.fetch ?? globalThis.fetch)(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...settings.headers },
+          headers: { ...settings.headers?.(), 'content-type': 'application/json' },
           body: JSON.stringify(body),
           signal,
         });

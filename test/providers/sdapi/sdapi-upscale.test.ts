@@ -103,9 +103,13 @@ describe('the provider method: SDAPI extra-single-image', () => {
       providers: { a1111: { type: 'sdapi', base_url: 'http://127.0.0.1:7860' } },
       upscale: { provider: { provider: 'a1111', upscaler: 'R-ESRGAN 4x+' } },
     });
-    assert.deepEqual(upscaleSettingsFrom(config).provider, { name: 'a1111', baseURL: 'http://127.0.0.1:7860', upscaler: 'R-ESRGAN 4x+', timeoutMs: 300_000 });
+    const { headers, ...provider } = upscaleSettingsFrom(config).provider!;
+    assert.deepEqual(provider, { name: 'a1111', baseURL: 'http://127.0.0.1:7860', upscaler: 'R-ESRGAN 4x+', timeoutMs: 300_000 });
+    assert.equal(headers!().authorization, undefined);
     const unknown = parseConfig({ upscale: { provider: { provider: 'nope', upscaler: 'x' } } });
     assert.throws(() => upscaleSettingsFrom(unknown), ConfigError);
+    const notSdapi = parseConfig({ providers: { oa: { type: 'openai', base_url: 'http://127.0.0.1:1/v1' } }, upscale: { provider: { provider: 'oa', upscaler: 'x' } } });
+    assert.throws(() => upscaleSettingsFrom(notSdapi), /must be a provider of type sdapi/);
     assert.throws(() => upscaleSettingsFrom(parseConfig({ upscale: { default_method: 'provider' } })), /needs upscale.provider/);
   });
 });
