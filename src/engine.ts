@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Config, SafetyLevel } from './config/index.ts';
-import type { CallOptions, Request, Result } from './imagegen/index.ts';
+import { ImagegenError, type CallOptions, type Request, type Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
 import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -97,6 +97,17 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   const store = openStore(config);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
   const upscaler = createUpscaler(upscaleSettingsFrom(config, options.env ?? process.env), { decodeLimits, fetch: options.fetch });
+  /** Refusals by the policy, counted for /metrics, then passed on. */
+  async function counted<T>(stage: 'prompt' | 'image', step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (ImagegenError.is(error, 'quota_exceeded') || ImagegenError.is(error, 'rate_limited')) metrics.quotaRejections.inc({ reason: error.code });
+      if (ImagegenError.is(error, 'content_blocked')) metrics.safetyRejections.inc({ stage });
+      throw error;
+    }
+  }
+
   return {
     config,
     decodeLimits,
@@ -111,7 +122,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     async generate(modelId, request, context) {
       // An unknown model is a 404 before any policy work (moderation, a reservation, a record).
       const head = registry.resolve(modelId);
-      const admission = await policy.admit({
+      const admission = await counted('prompt', () => policy.admit({
         model: modelId ?? registry.defaultModel,
         provider: head.info.provider,
         pricedModel: head.info.id,
@@ -122,7 +133,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         route: context.route,
         requestId: context.requestId,
         signal: context.signal,
-      });
+      }));
       let result: Result & { cached?: boolean };
       try {
         result = await router.generate(modelId, request, { ...context, tenant: context.principal?.tenant.id });
@@ -130,7 +141,10 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         await admission.fail(error);
         throw error;
       }
-      return admission.complete(result);
+      const delivered = await counted('image', () => admission.complete(result));
+      const withheld = delivered.warnings.filter((w) => w.setting === 'safety' && w.type === 'partial').length;
+      if (withheld > 0) metrics.safetyRejections.inc({ stage: 'image' }, withheld);
+      return delivered;
     },
     async close() {
       // Jobs first: their cancellations refund quota and write records, so the store must outlive them.

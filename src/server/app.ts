@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { matchedRoutes } from 'hono/route';
 import { ImagegenError } from '../imagegen/index.ts';
 import type { Engine } from '../engine.ts';
 import type { Principal } from '../policy/index.ts';
@@ -35,8 +36,9 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
-    // Counted by route pattern, not path, so job ids do not make a series each; only middleware ('*') matched: no route.
-    const route = c.req.routePath.endsWith('*') ? 'unmatched' : c.req.routePath;
+    // Counted by route pattern, not path, so job ids do not make a series each. The pattern is the
+    // route's even when middleware answered first (a 401, a 413); only middleware matched: no route.
+    const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
     engine.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
     engine.logger.info('request', {
       request_id: requestId,

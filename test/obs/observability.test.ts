@@ -35,11 +35,12 @@ describe('logs', () => {
 
 describe('GET /metrics', () => {
   it('is Prometheus text with requests by route and status, images, latency histograms, queue depth and cache counters', async () => {
-    const { app, post, engine } = await makeApp();
+    const { app, post } = await makeApp({ policy: { quota: { images_per_day: 2 } } });
     await post('/v1/generate', { prompt: 'a fox', size: '64x64', seed: 1 });
     await post('/v1/generate', { prompt: 'a fox', size: '64x64', seed: 1 });
     await post('/v1/generate', { prompt: '' });
-    engine.metrics.quotaRejections.inc({ reason: 'daily_images' });
+    await post('/v1/generate', { prompt: 'explicit porn', size: '64x64' });
+    await post('/v1/generate', { prompt: 'a third fox', size: '64x64' });
     const res = await app.request('/metrics');
     assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -52,8 +53,8 @@ describe('GET /metrics', () => {
       'kimaging_queue_depth{backend="stub"} 0',
       'kimaging_cache_requests_total{result="miss"} 1',
       'kimaging_cache_requests_total{result="hit_memory"} 1',
-      'kimaging_quota_rejections_total{reason="daily_images"} 1',
-      '# TYPE kimaging_safety_rejections_total counter',
+      'kimaging_quota_rejections_total{reason="quota_exceeded"} 1',
+      'kimaging_safety_rejections_total{stage="prompt"} 1',
     ]) {
       assert.ok(text.includes(line), `missing: ${line}`);
     }
