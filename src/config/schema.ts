@@ -67,6 +67,11 @@ export const ComposeConfig = z
     disk_cache: z.boolean().default(true),
     /** Budget of that folder, in MB; the oldest cards are removed first. */
     disk_cache_mb: z.number().min(1).default(512),
+    /**
+     * Serve GET /v1/compose/{template} without an API key, so an og:image URL works for crawlers.
+     * Text and inline images only: a generate layer still needs a key (no anonymous generation).
+     */
+    public_cards: z.boolean().default(false),
     /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
     templates: z
       .record(z.string(), CustomTemplateSchema)

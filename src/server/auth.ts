@@ -8,7 +8,10 @@ import { OPEN_TENANT_ID, type Principal } from '../policy/index.ts';
 import type { AppEnv } from './app.ts';
 
 export function authMiddleware(engine: Engine): MiddlewareHandler<AppEnv> {
+  const publicCards = engine.config.compose.public_cards;
   return async (c, next) => {
+    // A card by URL may be open to crawlers; a generate layer in it still meets the policy, keyless: 401.
+    if (publicCards && c.req.method === 'GET' && c.req.path.startsWith('/v1/compose/')) return next();
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     c.set('principal', await engine.policy.authenticate(bearer));

@@ -180,3 +180,15 @@ describe('compose fuzz', () => {
     assert.ok((statuses.get(400) ?? 0) > 100, `most were refused: ${JSON.stringify([...statuses])}`);
   });
 });
+
+describe('compose.public_cards', () => {
+  it('serves a card by URL without a key when tenants are configured; a generate layer still needs one', async () => {
+    const { app } = await makeApp({ tenants: [{ id: 'acme' }], compose: { public_cards: true } });
+    const card = await app.request('/v1/compose/og?title=Hello');
+    assert.equal(card.status, 200);
+    assert.equal(card.headers.get('content-type'), 'image/png');
+    const layer = encodeURIComponent(JSON.stringify({ generate: { prompt: 'a logo' } }));
+    assert.equal((await app.request(`/v1/compose/og?title=Hi&logo=${layer}`)).status, 401);
+    assert.equal((await app.request('/v1/compose', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: 'og', data: { title: 'x' } }) })).status, 401);
+  });
+});
