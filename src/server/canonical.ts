@@ -1,8 +1,19 @@
 /** Wire body (snake_case, strings) -> canonical Request, with the configured limits checked. */
+import type { Context } from 'hono';
 import { invalidRequest, type ImageInput, type Request } from '../imagegen/index.ts';
 import { decodeBase64Image, inspectImage, type DecodeLimits } from '../images/index.ts';
 import type { LimitsConfig } from '../config/index.ts';
 import type { EditBody, EditForm, GenerateBody } from './schemas.ts';
+
+/**
+ * The body's Content-Type, lower-cased. Without one the validators let an empty body through, so
+ * this says what is expected instead.
+ */
+export function requireBody(c: Context): string {
+  const contentType = c.req.header('content-type');
+  if (!contentType) throw invalidRequest('request body is required: send JSON with Content-Type: application/json', 'body');
+  return contentType.toLowerCase();
+}
 
 export function toRequest(body: GenerateBody, limits: LimitsConfig): Request {
   if (body.prompt.length > limits.max_prompt_chars) {

@@ -6,11 +6,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { createComposer, type ComposedCard } from '../../compose/index.ts';
-import { invalidRequest } from '../../imagegen/index.ts';
+
 import { OUTPUT_FORMATS, type OutputFormat } from '../../images/index.ts';
 import type { Engine } from '../../engine.ts';
 import { principalContext } from '../auth.ts';
 import type { AppEnv } from '../app.ts';
+import { requireBody } from '../canonical.ts';
 import { rawFormatFromAccept } from '../respond.ts';
 import { ErrorBody, WarningOut } from '../schemas.ts';
 
@@ -125,7 +126,7 @@ export function registerComposeRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
   );
 
   app.openapi(postRoute, async (c) => {
-    if (!c.req.header('content-type')) throw invalidRequest('request body is required: send JSON with Content-Type: application/json', 'body');
+    requireBody(c);
     const body = c.req.valid('json');
     const raw = rawFormatFromAccept(c.req.header('accept'));
     const prepared = composer.prepare(body.template, body.data, raw ?? body.format ?? 'png', undefined, namespaceOf(c));

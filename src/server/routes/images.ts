@@ -1,10 +1,10 @@
 /** POST /v1/generate and POST /v1/edit. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { invalidRequest, type Request } from '../../imagegen/index.ts';
+import type { Request } from '../../imagegen/index.ts';
 import type { OutputFormat } from '../../images/index.ts';
 import type { Engine, RequestContext } from '../../engine.ts';
-import { toEditRequest, toRequest } from '../canonical.ts';
+import { requireBody, toEditRequest, toRequest } from '../canonical.ts';
 import { checkAcceptFor, imagesBody, respondWithImages } from '../respond.ts';
 import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepted } from '../schemas.ts';
 import { principalContext, requestTenant } from '../auth.ts';
@@ -69,14 +69,14 @@ const editRoute = createRoute({
 
 export function registerImageRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
   app.openapi(generateRoute, async (c) => {
-    requireBody(c.req.header('content-type'));
+    requireBody(c);
     const body = c.req.valid('json');
     const request = toRequest(body, engine.config.limits);
     return answer(c, engine, 'generate', body, request) as never;
   });
 
   app.openapi(editRoute, async (c) => {
-    const contentType = requireBody(c.req.header('content-type'));
+    const contentType = requireBody(c);
     const body = contentType.startsWith('multipart/') || contentType.startsWith('application/x-www-form-urlencoded') ? c.req.valid('form') : c.req.valid('json');
     const request = await toEditRequest(body, engine.config.limits, engine.decodeLimits);
     return answer(c, engine, 'edit', body, request) as never;
@@ -115,10 +115,4 @@ async function answer(
   });
   c.header('Location', `/v1/jobs/${job.id}`);
   return c.json({ id: job.id, object: 'job' as const, status: 'queued' as const }, 202);
-}
-
-/** Without a Content-Type the validators let an empty body through; say what is expected. */
-function requireBody(contentType: string | undefined): string {
-  if (!contentType) throw invalidRequest('request body is required: send JSON with Content-Type: application/json', 'body');
-  return contentType.toLowerCase();
 }

@@ -12,11 +12,12 @@ import { decodeBase64Image, OUTPUT_FORMATS, type OutputFormat } from '../../imag
 import { checkUpscaleCap } from '../../policy/index.ts';
 import { UPSCALE_METHODS, UPSCALE_SCALES, type UpscaleMethod, type UpscaleOptions, type UpscaleOutcome } from '../../upscale/index.ts';
 import type { AppEnv } from '../app.ts';
+import { requireBody } from '../canonical.ts';
 import { toImagegenError } from '../errors.ts';
 import { principalContext, requestTenant } from '../auth.ts';
 import { imagesBody, respondWithImages } from '../respond.ts';
 import { ErrorBody, ImagesResponse } from '../schemas.ts';
-import { invalidRequest, type Result } from '../../imagegen/index.ts';
+import type { Result } from '../../imagegen/index.ts';
 
 export const UpscaleBody = z
   .object({
@@ -82,8 +83,7 @@ function asResult(outcome: UpscaleOutcome): Result {
 
 export function registerUpscaleRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
   app.openapi(upscaleRoute, async (c) => {
-    // Without a Content-Type the JSON validator lets an empty body through; say what is expected.
-    if (!c.req.header('content-type')) throw invalidRequest('request body is required: send JSON with Content-Type: application/json', 'body');
+    requireBody(c);
     const body = c.req.valid('json');
     const job = await engine.upscaler.prepare({
       image: decodeBase64Image(body.image, 'image'),
