@@ -3,19 +3,19 @@
  * serve through one engine, so the CLI's local mode is the same code path as the HTTP one.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config, SafetyLevel } from './config/index.ts';
 import { ImagegenError, type CallOptions, type Request, type Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
-import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
-import { openStore, type Store } from './store/index.ts';
-import { join } from 'node:path';
 import { JobRunner } from './jobs/jobs.ts';
 import { silentLogger, type Logger } from './obs/log.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
+import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
 import type { ProviderType } from './providers/registry.ts';
 import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type CacheMode, type Router } from './router/router.ts';
+import { openStore, type Store } from './store/index.ts';
 import { createUpscaler, type Upscaler } from './upscale/index.ts';
 import { upscaleSettingsFrom } from './upscale/settings.ts';
 
@@ -97,6 +97,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   const store = openStore(config);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
   const upscaler = createUpscaler(upscaleSettingsFrom(config, options.env ?? process.env), { decodeLimits, fetch: options.fetch });
+
   /** Refusals by the policy, counted for /metrics, then passed on. */
   async function counted<T>(stage: 'prompt' | 'image', step: () => Promise<T>): Promise<T> {
     try {

@@ -1,5 +1,4 @@
 /** Starting and stopping the daemon: config from file, environment and flags; one line when ready. */
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
@@ -25,13 +24,18 @@ export async function startDaemon(config: Config, options: EngineOptions = {}): 
     }
     console.warn(`warning: no tenants configured; running open as tenant "${OPEN_TENANT_ID}" without API keys (loopback only)`);
   }
-  await mkdir(config.server.data_dir, { recursive: true });
   const engine = await createEngine(config, { ...options, logger: options.logger ?? createLogger(config.log.level) });
   const app = createApp(engine);
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await engine.close(); // the port was taken: the store, workers and timers go with it
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return {
@@ -47,7 +51,7 @@ export async function startDaemon(config: Config, options: EngineOptions = {}): 
   };
 }
 
-export const DAEMON_USAGE = `usage: koder-imaging [--host H] [--port P] [--data-dir DIR] [--config FILE]
+const DAEMON_USAGE = `usage: koder-imaging [--host H] [--port P] [--data-dir DIR] [--config FILE]
 
   --host H         address to listen on (default 127.0.0.1; env KIMAGING_HOST)
   --port P         port (default 8700; 0 picks a free one; env KIMAGING_PORT)

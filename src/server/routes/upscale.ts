@@ -19,7 +19,7 @@ import { imagesBody, respondWithImages } from '../respond.ts';
 import { ErrorBody, ImagesResponse } from '../schemas.ts';
 import type { Result } from '../../imagegen/index.ts';
 
-export const UpscaleBody = z
+const UpscaleBody = z
   .object({
     image: z
       .string({ error: 'image is required: base64 or a data URL' })

@@ -26,7 +26,7 @@ const Totals = {
   failed: z.number().int().openapi({ description: 'Requests that ended in an error (no images charged)' }),
 };
 
-export const UsageResponse = z
+const UsageResponse = z
   .object({
     object: z.literal('usage'),
     group_by: z.enum(['day', 'model']),
