@@ -87,7 +87,7 @@ export function createComposer(options: ComposerOptions): Composer {
     for (const [name, value] of Object.entries(card.values)) {
       const spec = card.template.fields[name]!;
       if (spec.type === 'image') {
-        resolved[name] = await resolveImage(value as ImageValue, spec, `data.${name}`, { ...options, ...call }, warnings);
+        resolved[name] = await resolveImage(value as ImageValue, spec, `data.${name}`, { ...call, generate: options.generate, decodeLimits: options.decodeLimits }, warnings);
       } else if (spec.type === 'text') {
         resolved[name] = drawableText(String(value), name, fonts, warnings);
       } else {
