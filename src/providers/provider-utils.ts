@@ -1,8 +1,8 @@
 /**
- * Small steps every remote provider takes: the request as the caller asked it (for knob
- * normalization) and a backend's image bytes vetted into an Image.
+ * Small steps every remote provider takes: its models built once each, the request as the caller
+ * asked it (for knob normalization) and a backend's image bytes vetted into an Image.
  */
-import { ImagegenError, type Image, type Request, type SeededRequest } from '../imagegen/index.ts';
+import { ImagegenError, type Image, type ImageModel, type ModelInfo, type Request, type SeededRequest } from '../imagegen/index.ts';
 import { inspectImage, type DecodeLimits } from '../images/index.ts';
 
 /**
@@ -32,4 +32,19 @@ export async function outputImage(bytes: Uint8Array, provider: string, limits: D
 export function bytesFromBase64(value: string): Uint8Array {
   const comma = value.startsWith('data:') ? value.indexOf(',') + 1 : 0;
   return new Uint8Array(Buffer.from(value.slice(comma), 'base64'));
+}
+
+/** `imageModel(id)` that builds each model once: a model keeps per-model state (rules, discovery). */
+export function modelsById(create: (id: string) => ImageModel): (id: string) => ImageModel {
+  const models = new Map<string, ImageModel>();
+  return (id) => {
+    let model = models.get(id);
+    if (!model) models.set(id, (model = create(id)));
+    return model;
+  };
+}
+
+/** What listModels says of one of the provider's models. */
+export function modelInfo({ id, provider, capabilities, knobs, maxImagesPerCall }: ImageModel): ModelInfo {
+  return { id, provider, capabilities, knobs, ...(maxImagesPerCall !== undefined && { maxImagesPerCall }) };
 }

@@ -7,18 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { abortError, ImagegenError } from '../imagegen/index.ts';
 import { startWorker } from '../workers/start-worker.ts';
-import type { EsrganWeights } from './esrgan-weights.ts';
-import type { FromWorker, RunMessage } from './worker-protocol.ts';
-
-export interface EsrganJob {
-  weights: EsrganWeights;
-  scale: number;
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-  tileSize: number;
-  overlap: number;
-}
+import type { EsrganJob, FromWorker, RunMessage } from './worker-protocol.ts';
 
 export interface JobOptions {
   signal?: AbortSignal;

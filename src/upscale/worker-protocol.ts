@@ -1,9 +1,8 @@
 /** Messages between the upscaler's pool (main thread) and an ESRGAN worker thread. */
 import type { EsrganWeights } from './esrgan-weights.ts';
 
-export interface RunMessage {
-  type: 'run';
-  id: number;
+/** One image for a worker to upscale. */
+export interface EsrganJob {
   weights: EsrganWeights;
   scale: number;
   width: number;
@@ -13,6 +12,8 @@ export interface RunMessage {
   tileSize: number;
   overlap: number;
 }
+
+export type RunMessage = { type: 'run'; id: number } & EsrganJob;
 
 export interface CancelMessage {
   type: 'cancel';

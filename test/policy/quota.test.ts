@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeApp } from '../helpers/app.ts';
 import { bearer, keyFor } from '../helpers/policy.ts';
-import { registerFailingProvider } from '../fakes/failing-provider.ts';
+import { failingProviderType } from '../fakes/failing-provider.ts';
 import { localDay, secondsUntilNextDay } from '../../src/policy/index.ts';
 
-registerFailingProvider();
 const today = () => localDay(new Date(), 'UTC');
 
 describe('daily quota', () => {
@@ -34,7 +33,7 @@ describe('daily quota', () => {
       providers: { flaky: { type: 'failing', succeed: 1 } },
       models: [{ id: 'flaky', provider: 'flaky' }],
       tenants: [{ id: 'acme', quota: { images_per_day: 5 } }],
-    });
+    }, { providerTypes: { failing: failingProviderType } });
     const key = await keyFor(engine, 'acme');
     // 3 asked, the first call succeeds and the next two fail: a partial answer with 1 image.
     const partial = await post('/v1/generate', { prompt: 'a fox', n: 3, size: '64x64' }, bearer(key));

@@ -4,6 +4,7 @@
  */
 import { ImagegenError, type Capability, type ImageModel, type ModelInfo, type Provider } from '../../imagegen/index.ts';
 import { apiKeyFrom } from '../http.ts';
+import { modelInfo, modelsById } from '../provider-utils.ts';
 import { ComfyUIClient } from './comfyui-client.ts';
 import { comfyuiImageModel } from './comfyui-image-model.ts';
 import { COMFYUI_DEFAULTS, type ComfyUIModelId, type ComfyUIProviderSettings } from './comfyui-settings.ts';
@@ -39,27 +40,21 @@ export function createComfyUIProvider(settings: ComfyUIProviderSettings = {}): C
       return [id, { workflows: parsed, checkpoint: set.checkpoint ?? id }];
     }),
   );
-  const models = new Map<string, ImageModel>();
-  const model = (id: string): ImageModel => {
-    let found = models.get(id);
-    if (!found) {
-      const own = custom.get(id);
-      found = comfyuiImageModel({
-        id,
-        provider: name,
-        client,
-        workflows: own?.workflows ?? builtIn,
-        checkpoint: own?.checkpoint ?? id,
-        defaults,
-        timeoutMs: settings.timeoutMs ?? 10 * 60_000,
-        requestTimeoutMs: settings.requestTimeoutMs ?? 60_000,
-        pollIntervalMs: settings.pollIntervalMs ?? 1000,
-        decodeLimits: settings.decodeLimits,
-      });
-      models.set(id, found);
-    }
-    return found;
-  };
+  const model = modelsById((id) => {
+    const own = custom.get(id);
+    return comfyuiImageModel({
+      id,
+      provider: name,
+      client,
+      workflows: own?.workflows ?? builtIn,
+      checkpoint: own?.checkpoint ?? id,
+      defaults,
+      timeoutMs: settings.timeoutMs ?? 10 * 60_000,
+      requestTimeoutMs: settings.requestTimeoutMs ?? 60_000,
+      pollIntervalMs: settings.pollIntervalMs ?? 1000,
+      decodeLimits: settings.decodeLimits,
+    });
+  });
 
   return {
     name,
@@ -69,8 +64,7 @@ export function createComfyUIProvider(settings: ComfyUIProviderSettings = {}): C
       const checkpoints = await client.choices('CheckpointLoaderSimple', 'ckpt_name', options?.signal);
       const ids = [...custom.keys(), ...checkpoints.filter((id) => !custom.has(id))];
       return ids.map((id): ModelInfo => {
-        const { capabilities, knobs } = model(id);
-        return { id, provider: name, capabilities, knobs };
+        return modelInfo(model(id));
       });
     },
   };

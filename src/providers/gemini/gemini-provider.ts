@@ -1,7 +1,8 @@
 /** `createGeminiProvider`: Gemini native image output and Imagen on the Gemini API. */
-import type { ImageModel, ModelInfo, Provider } from '../../imagegen/index.ts';
+import type { ImageModel, Provider } from '../../imagegen/index.ts';
 import type { DecodeLimits } from '../../images/index.ts';
 import { apiKeyFrom, errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
+import { modelInfo, modelsById } from '../provider-utils.ts';
 import { parseGeminiError } from './gemini-error.ts';
 import { createGeminiImageModel } from './gemini-image-model.ts';
 import type { GeminiImageModelId } from './gemini-settings.ts';
@@ -44,12 +45,7 @@ export function createGeminiProvider(settings: GeminiProviderSettings = {}): Gem
     concurrency: settings.concurrency ?? 2,
     decodeLimits: settings.decodeLimits,
   };
-  const models = new Map<string, ImageModel>();
-  const imageModel = (id: string): ImageModel => {
-    let model = models.get(id);
-    if (!model) models.set(id, (model = createGeminiImageModel(id, config)));
-    return model;
-  };
+  const imageModel = modelsById((id) => createGeminiImageModel(id, config));
   return {
     name,
     imageModel,
@@ -61,10 +57,7 @@ export function createGeminiProvider(settings: GeminiProviderSettings = {}): Gem
       return (body.models ?? [])
         .map((m) => ({ id: typeof m.name === 'string' ? m.name.replace(/^models\//, '') : '', methods: Array.isArray(m.supportedGenerationMethods) ? m.supportedGenerationMethods : [] }))
         .filter(({ id, methods }) => (id.startsWith('imagen-') && methods.includes('predict')) || (id.includes('-image') && methods.includes('generateContent')))
-        .map(({ id }): ModelInfo => {
-          const { capabilities, knobs, maxImagesPerCall } = imageModel(id);
-          return { id, provider: name, capabilities, knobs, maxImagesPerCall };
-        });
+        .map(({ id }) => modelInfo(imageModel(id)));
     },
   };
 }

@@ -2,9 +2,10 @@
  * `createOpenAIProvider`: OpenAI Images, or with `baseURL` any OpenAI-compatible gateway
  * (LiteLLM, LocalAI, OpenRouter, llama-swap's /v1, stable-diffusion.cpp's /v1).
  */
-import { ImagegenError, type ImageModel, type ModelInfo, type Provider } from '../../imagegen/index.ts';
+import { ImagegenError, type ImageModel, type Provider } from '../../imagegen/index.ts';
 import type { DecodeLimits } from '../../images/index.ts';
 import { apiKeyFrom, errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
+import { modelInfo, modelsById } from '../provider-utils.ts';
 import { parseOpenAIError } from './openai-error.ts';
 import { createOpenAIImageModel } from './openai-image-model.ts';
 import { OPENAI_MODEL_RULES, type OpenAIImageModelId } from './openai-settings.ts';
@@ -46,7 +47,6 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): Ope
     const key = settings.apiKey ?? (keyVariable ? apiKeyFrom(settings.env ?? process.env, keyVariable, name) : undefined);
     return { ...settings.headers, ...(key && { authorization: `Bearer ${key}` }) };
   };
-  const models = new Map<string, ImageModel>();
   const config = {
     provider: name,
     baseURL,
@@ -59,11 +59,10 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): Ope
     decodeLimits: settings.decodeLimits,
   };
 
+  const built = modelsById((id) => createOpenAIImageModel(id, config));
   const imageModel = (id: string): ImageModel => {
     if (!id) throw new ImagegenError('not_found', `the ${name} provider needs a model id`, { param: 'model' });
-    let model = models.get(id);
-    if (!model) models.set(id, (model = createOpenAIImageModel(id, config)));
-    return model;
+    return built(id);
   };
 
   return {
@@ -77,10 +76,7 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): Ope
       const ids = (body.data ?? []).map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
       return ids
         .filter((id) => !official || id in OPENAI_MODEL_RULES)
-        .map((id): ModelInfo => {
-          const { capabilities, knobs, maxImagesPerCall } = imageModel(id);
-          return { id, provider: name, capabilities, knobs, maxImagesPerCall };
-        });
+        .map((id) => modelInfo(imageModel(id)));
     },
   };
 }

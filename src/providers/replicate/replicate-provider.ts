@@ -2,6 +2,7 @@
 import { ImagegenError, type ImageModel, type Provider } from '../../imagegen/index.ts';
 import type { DecodeLimits } from '../../images/index.ts';
 import { apiKeyFrom, type FetchFunction } from '../http.ts';
+import { modelsById } from '../provider-utils.ts';
 import { createReplicateImageModel } from './replicate-image-model.ts';
 import type { ReplicateImageModelId, ReplicateSchema } from './replicate-settings.ts';
 
@@ -63,13 +64,5 @@ export function createReplicateProvider(settings: ReplicateProviderSettings = {}
     modelSchemas: settings.modelSchemas ?? {},
     decodeLimits: settings.decodeLimits,
   };
-  const models = new Map<string, ImageModel>();
-  return {
-    name,
-    imageModel(id) {
-      let model = models.get(id);
-      if (!model) models.set(id, (model = createReplicateImageModel(id, config)));
-      return model;
-    },
-  };
+  return { name, imageModel: modelsById((id) => createReplicateImageModel(id, config)) };
 }

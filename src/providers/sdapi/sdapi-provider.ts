@@ -5,6 +5,7 @@
 import { ImagegenError, type ImageModel, type ModelInfo, type Provider } from '../../imagegen/index.ts';
 import { SDAPI_MAX_IMAGES_PER_CALL } from '../../knobs/dialects/sdapi.ts';
 import { errorFromResponse, httpCall, readJson } from '../http.ts';
+import { modelsById } from '../provider-utils.ts';
 import { createSdapiDiscovery } from './sdapi-discovery.ts';
 import { parseSdapiError } from './sdapi-error.ts';
 import { SDAPI_CAPABILITIES, SDAPI_KNOBS, createSdapiImageModel } from './sdapi-image-model.ts';
@@ -58,27 +59,24 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
     },
   });
 
-  const models = new Map<string, ImageModel>();
+  const built = modelsById((id) =>
+    createSdapiImageModel(id, {
+      provider: name,
+      llamaSwap,
+      maxImagesPerCall,
+      inpaint: settings.inpaint ?? {},
+      decodeLimits: settings.decodeLimits,
+      discovery,
+      async post(path, body, signal) {
+        const response = await call('POST', path, body, settings.timeoutMs ?? DEFAULTS.timeoutMs, signal);
+        if (!response.ok) throw await errorFromResponse(response, name, parseSdapiError);
+        return readJson(response, name);
+      },
+    }),
+  );
   const imageModel = (id: SdapiModelId): ImageModel => {
     if (!id) throw new ImagegenError('invalid_request', `${name}: a model id is required (use "default" for the loaded checkpoint)`, { param: 'model' });
-    let model = models.get(id);
-    if (!model) {
-      model = createSdapiImageModel(id, {
-        provider: name,
-        llamaSwap,
-        maxImagesPerCall,
-        inpaint: settings.inpaint ?? {},
-        decodeLimits: settings.decodeLimits,
-        discovery,
-        async post(path, body, signal) {
-          const response = await call('POST', path, body, settings.timeoutMs ?? DEFAULTS.timeoutMs, signal);
-          if (!response.ok) throw await errorFromResponse(response, name, parseSdapiError);
-          return readJson(response, name);
-        },
-      });
-      models.set(id, model);
-    }
-    return model;
+    return built(id);
   };
 
   return {
