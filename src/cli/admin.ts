@@ -4,11 +4,16 @@
  * already owns the service. `kimaging usage` reads GET /v1/usage like any client, so a tenant
  * sees its own usage with its own key.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveConfig, type Config } from '../config/index.ts';
 import { createKey } from '../policy/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, SQLITE_FILE } from '../store/index.ts';
 
+/** A malformed command line (exit 2). */
 export class AdminUsageError extends Error {}
+/** A well-formed command the store refuses, e.g. revoking a key that is not there (exit 1). */
+export class AdminRefusal extends Error {}
 
 export interface KeysArgs {
   action: string | undefined;
@@ -28,6 +33,15 @@ async function configFor(args: KeysArgs): Promise<Config> {
 
 export async function runKeys(args: KeysArgs): Promise<void> {
   const config = await configFor(args);
+  if (args.action === 'revoke' && !args.positionals[0]) throw new AdminUsageError('keys revoke needs a key id (see `kimaging keys list`)');
+  // Reading keys must not create a data folder where there was none (a mistyped --data-dir).
+  const storePath = join(config.server.data_dir, SQLITE_FILE);
+  if ((args.action === 'list' || args.action === 'revoke') && !existsSync(storePath)) {
+    if (args.action === 'revoke') throw new AdminRefusal(`no such key ${args.positionals[0]} (no store at ${storePath})`);
+    if (args.json) return args.print('[]');
+    console.error(`no keys yet: no store at ${storePath}`);
+    return;
+  }
   const store = openStore(config);
   try {
     switch (args.action) {
@@ -57,9 +71,8 @@ export async function runKeys(args: KeysArgs): Promise<void> {
         return;
       }
       case 'revoke': {
-        const id = args.positionals[0];
-        if (!id) throw new AdminUsageError('keys revoke needs a key id (see `kimaging keys list`)');
-        if (!(await store.keys.revoke(id))) throw new AdminUsageError(`no active key ${id}`);
+        const id = args.positionals[0]!;
+        if (!(await store.keys.revoke(id))) throw new AdminRefusal(`no such key ${id} (or it is already revoked)`);
         args.print(`revoked ${id}`);
         return;
       }

@@ -9,8 +9,8 @@ import { runDaemon } from '../server/daemon.ts';
 import { VERSION } from '../version.ts';
 import { createClient, UnreachableError, type Answer, type Client } from './client.ts';
 import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
-import { formatFromPath, writeImages, type OutImage } from './output.ts';
-import { AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
+import { OutputNameError, outputFormat, writeImages, type OutImage } from './output.ts';
+import { AdminRefusal, AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
 import { followJob } from './progress.ts';
 import { defaultUpscalePath, progressBar, streamUpscale } from './upscale.ts';
 
@@ -90,7 +90,7 @@ const COMMANDS: Record<string, Command> = {
       if (positionals.length !== 1) throw new UsageError('upscale takes one IMAGE file');
       if (flags.scale === undefined) throw new UsageError('upscale needs --scale (2, 3, 4 or 8)');
       const scale = toInteger(flags.scale, '--scale');
-      const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
+      const format = outputFormat(flags.format as string | undefined, flags.output as string | undefined);
       const body: Record<string, unknown> = { image: await readBase64(positionals[0]!, 'IMAGE'), scale };
       if (flags.method !== undefined) body.method = flags.method;
       if (format !== undefined) body.format = format;
@@ -141,6 +141,7 @@ const COMMANDS: Record<string, Command> = {
         });
       } catch (error) {
         if (error instanceof AdminUsageError) throw new UsageError(error.message);
+        if (error instanceof AdminRefusal) throw new RefusedError(error.message);
         throw error;
       }
     },
@@ -187,7 +188,7 @@ function imageFields(flags: Flags): Record<string, unknown> {
   if (flags.cfg !== undefined) fields.cfg_scale = toNumber(flags.cfg, '--cfg');
   if (flags.negative !== undefined) fields.negative_prompt = flags.negative;
   if (flags['strict-knobs'] === true) fields.strict_knobs = true;
-  const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
+  const format = outputFormat(flags.format as string | undefined, flags.output as string | undefined);
   if (format !== undefined) fields.output_format = format;
   return fields;
 }
@@ -288,7 +289,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await command.run({ positionals: parsed.positionals, flags, client, print: (line) => console.log(line), env });
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof OutputNameError) {
       console.error(`${error.message}\nusage: ${command.usage}`);
       return EXIT.usage;
     }

@@ -1,14 +1,15 @@
 /**
  * `kimaging compose TEMPLATE --field value ... [-o FILE]` and `kimaging compose --list`.
  * Built-in fields are flags of their own (`--title`, `--background-image`); any field, custom
- * templates' too, can be given as `--field name=value`. A value `@path` is read from that file
- * and sent as base64 (logos, background pictures).
+ * templates' too, can be given as `--field name=value`. In an image field (logos, background
+ * pictures) a value `@path` is read from that file and sent as base64; text fields keep their text,
+ * so `--name @scope/pkg` is a package name. `@@` escapes a leading `@` in an image field.
  */
 import { readFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
 import type { Answer, Client } from './client.ts';
-import { formatFromPath, writeImages, type OutImage } from './output.ts';
+import { outputFormat, writeImages, type OutImage } from './output.ts';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -50,17 +51,20 @@ export async function runCompose({ positionals, flags, client, print, usage, exp
   }
   const template = positionals[0];
   if (!template || positionals.length > 1) throw usage('compose needs one TEMPLATE (see kimaging compose --list)');
-  const data: Record<string, string> = {};
-  for (const field of BUILT_IN_FIELDS) {
+  const given: [string, string][] = BUILT_IN_FIELDS.flatMap((field) => {
     const value = flags[flagOf(field)];
-    if (typeof value === 'string') data[field] = await fieldValue(value, usage);
-  }
+    return typeof value === 'string' ? [[field, value] as [string, string]] : [];
+  });
   for (const pair of (flags.field as string[] | undefined) ?? []) {
     const at = pair.indexOf('=');
     if (at < 1) throw usage(`--field takes NAME=VALUE, got "${pair}"`);
-    data[pair.slice(0, at)] = await fieldValue(pair.slice(at + 1), usage);
+    given.push([pair.slice(0, at), pair.slice(at + 1)]);
   }
-  const format = (flags.format as string | undefined) ?? formatFromPath(flags.output as string | undefined);
+  // Only the server knows a custom template's field types, so ask it when a value could be a file.
+  const imageFields = given.some(([, value]) => value.startsWith('@')) ? await imageFieldsOf(client, template, expectOk) : new Set<string>();
+  const data: Record<string, string> = {};
+  for (const [field, value] of given) data[field] = imageFields.has(field) ? await imageValue(value, usage) : value;
+  const format = outputFormat(flags.format as string | undefined, flags.output as string | undefined);
   const answer = expectOk(await client.call('POST', '/v1/compose', { template, data, ...(format && { format }) }));
   const result = answer.json as { images: OutImage[]; warnings: { message: string }[] };
   if (flags.json) return print(JSON.stringify(answer.json, null, 2));
@@ -68,7 +72,14 @@ export async function runCompose({ positionals, flags, client, print, usage, exp
   for (const file of await writeImages(result.images, `${template}-${data.title ?? data.name ?? 'card'}`, flags.output as string | undefined)) print(file);
 }
 
-async function fieldValue(value: string, usage: (message: string) => Error): Promise<string> {
+async function imageFieldsOf(client: Client, template: string, expectOk: (answer: Answer) => Answer): Promise<Set<string>> {
+  const list = expectOk(await client.call('GET', '/v1/compose')).json as { data: { id: string; fields: Record<string, { type: string }> }[] };
+  const fields = list.data.find((t) => t.id === template)?.fields ?? {};
+  return new Set(Object.entries(fields).flatMap(([name, f]) => (f.type === 'image' ? [name] : [])));
+}
+
+async function imageValue(value: string, usage: (message: string) => Error): Promise<string> {
+  if (value.startsWith('@@')) return value.slice(1);
   if (!value.startsWith('@')) return value;
   try {
     return (await readFile(value.slice(1))).toString('base64');

@@ -11,9 +11,21 @@ export interface OutImage {
   seed?: number;
 }
 
-/** `-o fox.webp` asks for WebP: the extension picks the output format when --format is absent. */
-export function formatFromPath(path: string | undefined): string | undefined {
-  return path ? FORMAT_BY_EXTENSION[extname(path).toLowerCase()] : undefined;
+/** `-o` names a file the CLI cannot write truthfully (a usage error, exit 2). */
+export class OutputNameError extends Error {}
+
+/**
+ * The output format: `-o fox.webp` asks for WebP when --format is absent. A file name whose
+ * extension we cannot write (`.gif`) or that contradicts --format is refused rather than filled
+ * with bytes of another format.
+ */
+export function outputFormat(format: string | undefined, path: string | undefined): string | undefined {
+  const ext = path && !path.endsWith('/') ? extname(path).toLowerCase() : '';
+  if (!ext) return format;
+  const named = FORMAT_BY_EXTENSION[ext];
+  if (!named) throw new OutputNameError(`-o ${path}: cannot write ${ext} files; use .png, .webp or .jpg (or a name without an extension)`);
+  if (format !== undefined && format !== named) throw new OutputNameError(`-o ${path} names ${named} but --format is ${format}; make them agree`);
+  return named;
 }
 
 function slug(text: string): string {

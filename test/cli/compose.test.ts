@@ -54,3 +54,25 @@ describe('kimaging compose', () => {
     assert.equal((await run(['compose', '--local', '--config', config])).code, 2);
   });
 });
+
+describe('kimaging compose field values', () => {
+  it('keeps a leading @ in text fields and reads @FILE only in image fields', async () => {
+    const { dir, config } = await localConfig();
+    const out = join(dir, 'pkg.png');
+    const text = await run(['compose', 'package', '--name', '@scope/pkg', '-o', out, '--local', '--config', config]);
+    assert.equal(text.code, 0, text.err);
+    const missing = await run(['compose', 'og', '--title', 'Logo', '--logo', '@no-such-logo.png', '-o', out, '--local', '--config', config]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /cannot read no-such-logo\.png/);
+  });
+
+  it('refuses an -o name it cannot write truthfully', async () => {
+    const { dir, config } = await localConfig();
+    const gif = await run(['compose', 'og', '--title', 'x', '-o', join(dir, 'card.gif'), '--local', '--config', config]);
+    assert.equal(gif.code, 2);
+    assert.match(gif.err, /cannot write \.gif/);
+    const clash = await run(['compose', 'og', '--title', 'x', '--format', 'png', '-o', join(dir, 'card.webp'), '--local', '--config', config]);
+    assert.equal(clash.code, 2);
+    assert.match(clash.err, /names webp but --format is png/);
+  });
+});

@@ -1,7 +1,7 @@
 /** `kimaging keys` on the store, and the key it prints working against an app on the same data dir. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -36,6 +36,21 @@ describe('kimaging keys', () => {
 
     assert.equal((await kimaging('keys', 'revoke', id, '--config', configPath)).code, 0);
     assert.equal((await post('/v1/generate', { prompt: 'a fox', size: '64x64' }, bearer(key))).status, 401);
+    const again = await kimaging('keys', 'revoke', id, '--config', configPath);
+    assert.equal(again.code, 1, 'revoking a key that is not active is a refusal, not a usage error');
+    assert.match(again.stderr, /no such key/);
     assert.equal((await kimaging('keys', 'create', '--tenant', 'nobody', '--config', configPath)).code, 2);
+  });
+
+  it('reads keys without creating a data folder that was not there', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'nothing-here');
+    const listed = await kimaging('keys', 'list', '--data-dir', dataDir);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, /no keys yet/);
+    assert.equal(existsSync(dataDir), false);
+    const revoked = await kimaging('keys', 'revoke', 'key_0000', '--data-dir', dataDir);
+    assert.equal(revoked.code, 1);
+    assert.equal(existsSync(dataDir), false);
   });
 });
