@@ -4,11 +4,9 @@
  * already owns the service. `kimaging usage` reads GET /v1/usage like any client, so a tenant
  * sees its own usage with its own key.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { resolveConfig, type Config } from '../config/index.ts';
 import { createKey } from '../policy/index.ts';
-import { openStore, SQLITE_FILE } from '../store/index.ts';
+import { existingStore, openStore } from '../store/index.ts';
 
 /** A malformed command line (exit 2). */
 export class AdminUsageError extends Error {}
@@ -35,11 +33,11 @@ export async function runKeys(args: KeysArgs): Promise<void> {
   const config = await configFor(args);
   if (args.action === 'revoke' && !args.positionals[0]) throw new AdminUsageError('keys revoke needs a key id (see `kimaging keys list`)');
   // Reading keys must not create a data folder where there was none (a mistyped --data-dir).
-  const storePath = join(config.server.data_dir, SQLITE_FILE);
-  if ((args.action === 'list' || args.action === 'revoke') && !existsSync(storePath)) {
-    if (args.action === 'revoke') throw new AdminRefusal(`no such key ${args.positionals[0]} (no store at ${storePath})`);
+  if ((args.action === 'list' || args.action === 'revoke') && !existingStore(config)) {
+    const where = `no store in ${config.server.data_dir}`;
+    if (args.action === 'revoke') throw new AdminRefusal(`no such key ${args.positionals[0]} (${where})`);
     if (args.json) return args.print('[]');
-    console.error(`no keys yet: no store at ${storePath}`);
+    console.error(`no keys yet: ${where}`);
     return;
   }
   const store = openStore(config);

@@ -51,10 +51,11 @@ export async function runCompose({ positionals, flags, client, print, usage, exp
   }
   const template = positionals[0];
   if (!template || positionals.length > 1) throw usage('compose needs one TEMPLATE (see kimaging compose --list)');
-  const given: [string, string][] = BUILT_IN_FIELDS.flatMap((field) => {
+  const given: [string, string][] = [];
+  for (const field of BUILT_IN_FIELDS) {
     const value = flags[flagOf(field)];
-    return typeof value === 'string' ? [[field, value] as [string, string]] : [];
-  });
+    if (typeof value === 'string') given.push([field, value]);
+  }
   for (const pair of (flags.field as string[] | undefined) ?? []) {
     const at = pair.indexOf('=');
     if (at < 1) throw usage(`--field takes NAME=VALUE, got "${pair}"`);
