@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { invalidRequest } from '../imagegen/index.ts';
+import { issueMessage } from '../zod-messages.ts';
 
 const FIELD_TYPES = ['text', 'color', 'gradient', 'number', 'image', 'choice'] as const;
 
@@ -121,7 +122,8 @@ function checkValue(name: string, spec: FieldSpec, value: unknown, param: string
       if (!layer) throw fail('must be base64, a data URL, or {"generate": {"prompt": ...}}; URLs are never fetched');
       if (!layer.success) {
         const issue = layer.error.issues[0]!;
-        throw invalidRequest(`field "${name}": generate.${issue.path.join('.') || ''} ${issue.message}`.replace('generate. ', 'generate: '), `${param}.generate`);
+        const generate = (value as { generate: unknown }).generate;
+        throw invalidRequest(`field "${name}": generate${issue.path.length ? '.' : ' '}${issueMessage(issue, generate, '').trimStart()}`, `${param}.generate`);
       }
       return { generate: layer.data };
     }

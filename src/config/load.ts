@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { Config } from './schema.ts';
+import { issueLine } from '../zod-messages.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -32,7 +33,7 @@ export async function loadConfigFile(path: string): Promise<unknown> {
 /** Validate raw config data; errors name the field (`models.0.provider: ...`). */
 export function parseConfig(raw: unknown, source = 'config'): Config {
   const parsed = Config.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(parsed.error, raw)}`);
   const config = parsed.data;
   for (const [index, model] of config.models.entries()) {
     if (!config.providers[model.provider] && model.provider !== 'stub') {
@@ -44,8 +45,8 @@ export function parseConfig(raw: unknown, source = 'config'): Config {
   return config;
 }
 
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+export function describeIssues(error: z.ZodError, input?: unknown): string {
+  return error.issues.map((issue) => `  ${issueLine(issue, input)}`).join('\n');
 }
 
 export function applyOverrides(config: Config, overrides: ServerOverrides): Config {

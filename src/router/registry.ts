@@ -132,7 +132,7 @@ function instantiateProvider(
   }
   const parsed = type.settings.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`providers.${name} is invalid:\n${describeIssues(parsed.error as z.ZodError).replace(/^ {2}/gm, `  providers.${name}.`)}`);
+    throw new ConfigError(`providers.${name} is invalid:\n${describeIssues(parsed.error as z.ZodError, raw).replace(/^ {2}/gm, `  providers.${name}.`)}`);
   }
   return type.create(parsed.data, { ...context, name });
 }

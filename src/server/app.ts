@@ -26,7 +26,8 @@ export interface AppEnv {
 export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error);
+      // On failure the validator still hands over the raw input (its type omits it): the message echoes the value.
+      if (!result.success) throw validationError(result.error, (result as { data?: unknown }).data);
     },
   });
 

@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ImagegenError, type ErrorCode } from '../imagegen/index.ts';
+import { issueMessage, issueParam } from '../zod-messages.ts';
 
 const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
@@ -22,16 +23,10 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   cancelled: 499 as ContentfulStatusCode,
 };
 
-/** A zod failure at the route edge: the first issue names the parameter. */
-export function validationError(error: z.ZodError): ImagegenError {
+/** A zod failure at the route edge, worded from its first issue and the value that was sent. */
+export function validationError(error: z.ZodError, input?: unknown): ImagegenError {
   const issue = error.issues[0]!;
-  const param = issue.path.map(String).join('.') || undefined;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
-    return new ImagegenError('invalid_request', `unknown parameter "${key}"`, { param: key });
-  }
-  const message = issue.message.startsWith('Invalid') && param ? `${param}: ${issue.message}` : issue.message;
-  return new ImagegenError('invalid_request', message, { param });
+  return new ImagegenError('invalid_request', issueMessage(issue, input), { param: issueParam(issue) });
 }
 
 /** What was thrown, as our error; undefined for a fault of our own (a bug: answered 500). */

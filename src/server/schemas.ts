@@ -17,27 +17,30 @@ export const ErrorBody = z
   })
   .openapi('Error');
 
+/** A number with both bounds, every failure (wrong type, not whole, out of range) saying the whole rule. */
+function bounded(name: string, min: number, max: number, integer: boolean) {
+  const rule = `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  const number = z.number({ error: rule });
+  return (integer ? number.int(rule) : number).min(min, rule).max(max, rule);
+}
+
 const knobs = {
   model: z.string().min(1).optional().openapi({ description: 'A model id or alias from GET /v1/models; the default model if absent', example: 'stub' }),
   prompt: z
     .string({ error: 'prompt is required and must be a string' })
     .min(1, 'prompt must not be empty')
     .openapi({ example: 'a red fox in the snow' }),
-  n: z.number({ error: 'n must be a number' }).int('n must be an integer').min(1, 'n must be at least 1').optional().openapi({ example: 1 }),
+  n: z.number({ error: 'n must be an integer of at least 1' }).int('n must be an integer of at least 1').min(1, 'n must be an integer of at least 1').optional().openapi({ example: 1 }),
   size: z
     .string({ error: 'size must be a string like 512x512' })
     .regex(/^\d{1,5}x\d{1,5}$/, 'size must look like WIDTHxHEIGHT, e.g. 512x512')
     .optional()
     .openapi({ example: '512x512' }),
-  seed: z
-    .number({ error: 'seed must be a number' })
-    .int('seed must be an integer')
-    .min(0, 'seed must be >= 0')
-    .max(MAX_SEED, `seed must be <= ${MAX_SEED}`)
+  seed: bounded('seed', 0, MAX_SEED, true)
     .optional()
     .openapi({ description: 'Image i of n uses seed + i. Absent: a random seed, reported per image.' }),
-  steps: z.number({ error: 'steps must be a number' }).int('steps must be an integer').min(1).max(1000).optional(),
-  cfg_scale: z.number({ error: 'cfg_scale must be a number' }).min(0).max(100).optional(),
+  steps: bounded('steps', 1, 1000, true).optional(),
+  cfg_scale: bounded('cfg_scale', 0, 100, false).optional(),
   sampler: z.string().min(1).optional().openapi({ example: 'dpmpp_2m' }),
   scheduler: z.string().min(1).optional().openapi({ example: 'karras' }),
   negative_prompt: z.string().optional(),
@@ -67,31 +70,34 @@ export const EditBody = z
     ...knobs,
     image: imageField,
     mask: z.string().min(1).optional().openapi({ description: 'White = repaint, black = keep; base64 or a data URL' }),
-    strength: z.number({ error: 'strength must be a number' }).min(0, 'strength must be >= 0').max(1, 'strength must be <= 1').optional(),
+    strength: bounded('strength', 0, 1, false).optional(),
   })
   .strict()
   .openapi('EditRequest');
 export type EditBody = z.infer<typeof EditBody>;
 
 /** Multipart edits: the same fields as text parts, `image` and `mask` as files (or base64 text). */
-const file = z
-  .union([z.instanceof(File), z.string()])
+const file = (name: string) => z
+  .union([z.instanceof(File), z.string()], { error: `${name} is required: a file part named ${name} (or base64 text)` })
   .openapi({ type: 'string', format: 'binary' });
-const formNumber = (name: string) => z.coerce.number({ error: `${name} must be a number` });
-const formBoolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+// A text part read as a number; text that is no number reaches the schema as NaN and gets its rule.
+const formNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), schema);
+const formBoolean = (name: string) =>
+  z.enum(['true', 'false', '1', '0'], { error: `${name} must be true or false (or 1 or 0)` }).transform((v) => v === 'true' || v === '1');
 
 export const EditForm = z
   .object({
     ...knobs,
-    n: formNumber('n').pipe(knobs.n.unwrap()).optional(),
-    seed: formNumber('seed').pipe(knobs.seed.unwrap()).optional(),
-    steps: formNumber('steps').pipe(knobs.steps.unwrap()).optional(),
-    cfg_scale: formNumber('cfg_scale').pipe(knobs.cfg_scale.unwrap()).optional(),
-    strength: formNumber('strength').pipe(z.number().min(0, 'strength must be >= 0').max(1, 'strength must be <= 1')).optional(),
-    strict_knobs: formBoolean.optional(),
-    async: formBoolean.optional(),
-    image: file.openapi({ description: 'The init image' }),
-    mask: file.optional().openapi({ description: 'White = repaint, black = keep' }),
+    n: formNumber(knobs.n.unwrap()).optional(),
+    seed: formNumber(knobs.seed.unwrap()).optional(),
+    steps: formNumber(knobs.steps.unwrap()).optional(),
+    cfg_scale: formNumber(knobs.cfg_scale.unwrap()).optional(),
+    strength: formNumber(bounded('strength', 0, 1, false)).optional(),
+    strict_knobs: formBoolean('strict_knobs').optional(),
+    async: formBoolean('async').optional(),
+    image: file('image').openapi({ description: 'The init image' }),
+    mask: file('mask').optional().openapi({ description: 'White = repaint, black = keep' }),
   })
   .strict()
   .openapi('EditForm');

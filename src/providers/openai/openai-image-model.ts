@@ -9,6 +9,7 @@ import { convertImage, inspectImage, maskToAlphaPng, maskToPng, toCanonicalMask,
 import { dropKnob, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { asAsked, bytesFromBase64, outputImage } from '../provider-utils.ts';
+import { issueMessage, issueParam } from '../../zod-messages.ts';
 import { parseOpenAIError } from './openai-error.ts';
 import { openAIModelRules, type OpenAIModelRules } from './openai-settings.ts';
 
@@ -115,7 +116,7 @@ function requestOptions(request: SeededRequest, rules: OpenAIModelRules, warning
   const parsed = OpenAIRequestOptions.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw invalidRequest(`providerOptions.openai: ${issue.message}`, issue.path.map(String).join('.') || 'provider_options');
+    throw invalidRequest(`providerOptions.openai: ${issueMessage(issue, raw, 'provider_options')}`, issueParam(issue, 'provider_options'));
   }
   const { quality, style, ...rest } = parsed.data;
   const out: Record<string, unknown> = { ...rest };
