@@ -19,7 +19,7 @@ import type { ResolvedValues, Template } from './template.ts';
 import { BUILT_IN_TEMPLATES } from './templates/index.ts';
 
 /** Bump when a change to fonts, renderer or built-in layouts changes output bytes. */
-const RENDERER_VERSION = 'compose/3';
+const RENDERER_VERSION = 'compose/4';
 
 export interface TemplateInfo {
   id: string;
@@ -120,6 +120,9 @@ export function createComposer(options: ComposerOptions): Composer {
         throw new ImagegenError('not_found', `unknown template "${templateId}"; templates: ${[...templates.keys()].join(', ')}`, { param: 'template' });
       }
       const values = checkValues(template.id, template.fields, data, param);
+      for (const [name, value] of Object.entries(values)) {
+        if (template.fields[name]!.type === 'text') refuseBlank(String(value), name, param(name), fonts);
+      }
       const key = createHash('sha256')
         .update(JSON.stringify([RENDERER_VERSION, template.fingerprint, format, sortedEntries(values), hasGenerateLayer(values) ? namespace : null]))
         .digest('hex')
@@ -159,23 +162,38 @@ function sortedEntries(values: Values): [string, unknown][] {
   return Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
-/** Characters no shipped font has are left out (not drawn as boxes) and reported. */
-function drawableText(text: string, field: string, fonts: FontSet, warnings: Warning[]): string {
+/** The text as drawn (characters no shipped font has left out, not drawn as boxes) and those left out. */
+function splitDrawable(text: string, fonts: FontSet): { kept: string; missing: Set<string> } {
   const missing = new Set<string>();
   let kept = '';
   for (const char of text) {
     if (/\s/.test(char) || fonts.canDraw(char.codePointAt(0)!)) kept += char;
     else missing.add(char);
   }
+  return { kept, missing };
+}
+
+const describeChars = (chars: Set<string>): string =>
+  [...chars].slice(0, 12).map((c) => `"${c}" U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(', ') + (chars.size > 12 ? ', ...' : '');
+
+/** Some characters left out is a warning; nothing left to draw is the caller's to fix (a blank card would be cached for a year). */
+function drawableText(text: string, field: string, fonts: FontSet, warnings: Warning[]): string {
+  const { kept, missing } = splitDrawable(text, fonts);
   if (missing.size > 0) {
-    const sample = [...missing].slice(0, 12).map((c) => `"${c}" U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
     warnings.push({
       type: 'unsupported',
       setting: `data.${field}`,
-      message: `no shipped font can draw ${missing.size} character(s) of ${field} (${sample.join(', ')}${missing.size > 12 ? ', ...' : ''}); they were left out`,
+      message: `no shipped font can draw ${missing.size} character(s) of ${field} (${describeChars(missing)}); they were left out`,
     });
   }
   return kept;
+}
+
+function refuseBlank(text: string, field: string, param: string, fonts: FontSet): void {
+  const { kept, missing } = splitDrawable(text, fonts);
+  if (kept.trim() !== '') return;
+  const why = missing.size > 0 ? `no shipped font can draw any of its characters (${describeChars(missing)})` : 'it is empty or only spaces';
+  throw new ImagegenError('unsupported', `${field} has nothing to draw: ${why}`, { param });
 }
 
 function hasGenerateLayer(values: Record<string, unknown>): boolean {

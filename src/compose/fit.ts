@@ -10,6 +10,8 @@ import type { TextFit } from './tree.ts';
 /** Kerning and rounding differ slightly from plain advance sums; keep this much room spare. */
 const SAFETY = 0.97;
 const ELLIPSIS = '…';
+/** The line height fitted text is drawn with unless its style says otherwise. */
+export const LINE_HEIGHT = 1.15;
 
 export interface FittedText {
   fontSize: number;
@@ -21,22 +23,28 @@ export function fitText(text: string, fit: TextFit, weight: FontWeight, fonts: F
   const width = fit.width * SAFETY;
   const measure = (line: string, size: number) => fonts.measure(line, size, weight);
   // Down in steps of 2, ending exactly on min_size whatever the parity of the range.
+  // A size that must break a word is refused while a smaller one remains: "Internationalization"
+  // shrinks onto one line rather than splitting as "Internationaliz / ation".
+  const maxLines = (size: number) =>
+    fit.max_height === undefined ? fit.max_lines : Math.max(1, Math.min(fit.max_lines, Math.floor(fit.max_height / (size * LINE_HEIGHT))));
   for (let size = fit.max_size; ; size = Math.max(fit.min_size, size - 2)) {
-    const lines = wrap(text, width, size, measure);
-    if (lines.length <= fit.max_lines) return { fontSize: size, lines, clamped: false };
+    const { lines, brokeWord } = wrap(text, width, size, measure);
+    if (lines.length <= maxLines(size) && (!brokeWord || size <= fit.min_size)) return { fontSize: size, lines, clamped: false };
     if (size <= fit.min_size) break;
   }
   const size = fit.min_size;
-  const lines = wrap(text, width, size, measure).slice(0, fit.max_lines);
-  let last = lines[fit.max_lines - 1]!;
+  const max = maxLines(size);
+  const lines = wrap(text, width, size, measure).lines.slice(0, max);
+  let last = lines[max - 1]!;
   while (last.length > 0 && measure(last + ELLIPSIS, size) > width) last = [...last].slice(0, -1).join('');
-  lines[fit.max_lines - 1] = last.trimEnd() + ELLIPSIS;
+  lines[max - 1] = last.trimEnd() + ELLIPSIS;
   return { fontSize: size, lines, clamped: true };
 }
 
-/** Greedy word wrap; a word wider than the box is broken between characters. */
-function wrap(text: string, width: number, size: number, measure: (line: string, size: number) => number): string[] {
+/** Greedy word wrap; a word wider than the box is broken between characters (and said so). */
+function wrap(text: string, width: number, size: number, measure: (line: string, size: number) => number): { lines: string[]; brokeWord: boolean } {
   const lines: string[] = [];
+  let brokeWord = false;
   for (const paragraph of text.split('\n')) {
     let line = '';
     for (const word of paragraph.split(/\s+/).filter(Boolean)) {
@@ -49,6 +57,7 @@ function wrap(text: string, width: number, size: number, measure: (line: string,
       line = '';
       for (const char of word) {
         if (line && measure(line + char, size) > width) {
+          brokeWord = true;
           lines.push(line);
           line = '';
         }
@@ -57,5 +66,5 @@ function wrap(text: string, width: number, size: number, measure: (line: string,
     }
     lines.push(line);
   }
-  return lines;
+  return { lines, brokeWord };
 }

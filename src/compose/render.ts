@@ -7,7 +7,7 @@ import { Resvg } from '@resvg/resvg-js';
 import satori from 'satori';
 import type { Size } from '../imagegen/index.ts';
 import { encodeRaw, type OutputFormat } from '../images/index.ts';
-import { fitText } from './fit.ts';
+import { fitText, LINE_HEIGHT } from './fit.ts';
 import type { FontSet, FontWeight } from './fonts.ts';
 import type { Style, TreeNode } from './tree.ts';
 
@@ -46,7 +46,7 @@ function toSatori(node: TreeNode, fonts: FontSet): SatoriElement | string {
       if (!node.fit) return { type: 'div', props: { style: { display: 'flex', ...style }, children: node.text } };
       const weight: FontWeight = Number(style.fontWeight ?? 400) >= 600 ? 700 : 400;
       const fitted = fitText(node.text, node.fit, weight, fonts);
-      const lineHeight = Number(style.lineHeight ?? 1.15);
+      const lineHeight = Number(style.lineHeight ?? LINE_HEIGHT);
       return {
         type: 'div',
         props: {

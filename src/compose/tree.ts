@@ -15,6 +15,8 @@ export interface TextFit {
   max_size: number;
   min_size: number;
   max_lines: number;
+  /** Built-in templates only: the box's height in px, so big type takes fewer lines (at LINE_HEIGHT). */
+  max_height?: number;
 }
 
 export type TreeNode =

@@ -16,7 +16,45 @@ export const PALETTES: Record<'light' | 'dark', Palette> = {
   dark: { background: '#0b1120', text: '#f8fafc', muted: '#94a3b8', surface: '#1e293b', accent: '#818cf8' },
 };
 
-export const palette = (values: ResolvedValues): Palette => PALETTES[values.theme === 'dark' ? 'dark' : 'light'];
+/**
+ * The theme's palette, with text colours re-picked when the caller chose the backdrop (a gradient
+ * or a background colour): the theme's dark slate is unreadable on a bright blue gradient. Text
+ * takes whichever of the two themes' text colours has the better worst-case contrast over the
+ * backdrop's colours; the muted colour stays only if it keeps WCAG AA for large text (3:1: every
+ * muted use is 24 px or more) there, else it is the text colour. A background picture sits under the theme's own scrim, so the theme's colours hold.
+ */
+export function palette(values: ResolvedValues): Palette {
+  const theme = values.theme === 'dark' ? 'dark' : 'light';
+  const base = PALETTES[theme];
+  const backdrop = typeof values.background_image === 'string' ? [] : backdropColours(values);
+  if (backdrop.length === 0) return base;
+  const worst = (colour: string) => Math.min(...backdrop.map((b) => contrast(luminance(colour)!, b)));
+  const other = PALETTES[theme === 'dark' ? 'light' : 'dark'];
+  const chosen = worst(other.text) > worst(base.text) ? other : base;
+  return { ...base, text: chosen.text, muted: worst(chosen.muted) >= 3 ? chosen.muted : chosen.text };
+}
+
+/** Luminances of the gradient's stops (it covers the background), else of the background colour. */
+function backdropColours(values: ResolvedValues): number[] {
+  const colours = typeof values.gradient === 'string' ? values.gradient.split(',') : typeof values.background === 'string' ? [values.background] : [];
+  return colours.map(luminance).filter((l): l is number => l !== undefined);
+}
+
+/** WCAG relative luminance of a hex colour (#rgb, #rgba, #rrggbb, #rrggbbaa); undefined for other notations. */
+function luminance(colour: string): number | undefined {
+  const hex = /^#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.exec(colour.trim())?.[1];
+  if (!hex) return undefined;
+  const digits = hex.length <= 4 ? [...hex].map((d) => d + d) : hex.match(/../g)!;
+  const [r, g, b] = digits.slice(0, 3).map((d) => {
+    const c = parseInt(d, 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+const contrast = (a: number, b: number): number => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+/** WCAG contrast ratio of two hex colours (for tests and template authors). */
+export const contrastOf = (a: string, b: string): number => contrast(luminance(a)!, luminance(b)!);
 export const accent = (values: ResolvedValues): string => (values.accent as string | undefined) ?? palette(values).accent;
 
 export const themeField: FieldSpec = { type: 'choice', choices: ['light', 'dark'], default: 'light', description: 'Colour scheme: light or dark' };
