@@ -60,6 +60,8 @@ export interface Admission {
 export interface Policy {
   readonly tenants: Tenants;
   readonly store: Store;
+  /** The output-image classifier; undefined when the image filter is off. */
+  readonly imageClassifier?: ImageClassifier;
   /** The principal for a bearer token; throws unauthorized. In open mode, the open tenant. */
   authenticate(bearer: string | undefined): Promise<Principal>;
   admit(input: AdmitInput): Promise<Admission>;
@@ -281,7 +283,7 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
     return { images, warnings };
   }
 
-  return { tenants, store, authenticate, admit, admitWork };
+  return { tenants, store, imageClassifier: classifier, authenticate, admit, admitWork };
 }
 
 const statusOf = (error: unknown) => (error instanceof ImagegenError ? error.code : 'error');

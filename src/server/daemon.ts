@@ -51,6 +51,23 @@ export async function startDaemon(config: Config, options: EngineOptions = {}): 
   };
 }
 
+/**
+ * The nsfwjs filter loads in the background for some seconds after start (the port answers at
+ * once); say so, and say when it is ready, so a slow first image is never a silent stall.
+ */
+function announceImageFilter(engine: Engine): void {
+  const classifier = engine.policy.imageClassifier;
+  if (!classifier || classifier.state !== 'loading') return;
+  const started = performance.now();
+  const waitMs = engine.config.policy.safety.image.load_wait_ms;
+  console.log(`image filter loading (nsfwjs); until it is ready a request with images to check waits up to ${waitMs} ms (GET /healthz shows image_filter)`);
+  void classifier.ready(10 * 60_000).then((ok) => {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (ok) console.log(`image filter ready after ${seconds} s`);
+    else console.error(`image filter not ready after ${seconds} s (${classifier.state}); see policy.safety.image`);
+  });
+}
+
 const DAEMON_USAGE = `usage: koder-imaging [--host H] [--port P] [--data-dir DIR] [--config FILE]
 
   --host H         address to listen on (default 127.0.0.1; env KIMAGING_HOST)
@@ -104,6 +121,7 @@ export async function runDaemon(argv: string[], env: NodeJS.ProcessEnv = process
     throw error;
   }
   console.log(`listening on ${daemon.url}`);
+  announceImageFilter(daemon.engine);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -177,7 +177,15 @@ export const BackendHealth = z
   .openapi('BackendHealth');
 
 export const HealthResponse = z
-  .object({ status: z.literal('ok'), version: z.string(), models: z.number().int(), backends: z.array(BackendHealth) })
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    models: z.number().int(),
+    image_filter: z
+      .enum(['off', 'loading', 'ready', 'failed'])
+      .openapi({ description: 'The nsfwjs output filter: loading for some seconds after start (requests that need it wait up to load_wait_ms), failed if it could not load' }),
+    backends: z.array(BackendHealth),
+  })
   .openapi('Health');
 
 export const JobAccepted = z

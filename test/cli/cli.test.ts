@@ -99,6 +99,24 @@ describe('koder-imaging daemon start', () => {
     assert.equal((await run('koder-imaging', ['--nope'])).code, 2);
   });
 
+  it('with the image filter on, says it is loading, shows it in /healthz, and says when it is ready', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kimaging-filter-'));
+    const daemon = await startDaemonProcess(['--data-dir', join(dir, 'd')]);
+    try {
+      assert.match(daemon.stdout(), /^listening on http:\S+\n/);
+      const first = (await (await fetch(`${daemon.url}/healthz`)).json()) as { image_filter: string };
+      assert.ok(['loading', 'ready'].includes(first.image_filter), first.image_filter);
+      const deadline = Date.now() + 60_000;
+      while (!/image filter ready after [\d.]+ s/.test(daemon.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.match(daemon.stdout(), /image filter loading \(nsfwjs\).*GET \/healthz/);
+      assert.match(daemon.stdout(), /image filter ready after [\d.]+ s/);
+      const after = (await (await fetch(`${daemon.url}/healthz`)).json()) as { image_filter: string };
+      assert.equal(after.image_filter, 'ready');
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it('takes settings from the environment and a config file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kimaging-env-'));
     await writeFile(join(dir, 'c.json'), JSON.stringify({ ...NO_IMAGE_FILTER, models: [{ id: 'blocks', provider: 'stub', model: 'stub' }] }));

@@ -68,7 +68,8 @@ function loadClassifier(): ImageClassifier {
     async ready(waitMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), waitMs);
+        // A waiter keeps nothing alive on its own (a daemon announcing the load must still stop).
+        timer = setTimeout(() => resolve(false), waitMs).unref();
       });
       const ok = await Promise.race([loaded, timeout]);
       clearTimeout(timer);

@@ -41,7 +41,16 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
   );
 
   app.openapi(healthRoute, (c) =>
-    c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length, backends: engine.router.health() }, 200),
+    c.json(
+      {
+        status: 'ok' as const,
+        version: VERSION,
+        models: engine.registry.list().length,
+        image_filter: engine.policy.imageClassifier?.state ?? ('off' as const),
+        backends: engine.router.health(),
+      },
+      200,
+    ),
   );
 }
 
