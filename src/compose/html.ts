@@ -13,6 +13,11 @@ const HEADINGS: Record<string, Style> = {
   h2: { fontSize: 48, fontWeight: 700 },
   h3: { fontSize: 36, fontWeight: 700 },
 };
+/** The attributes each tag may carry; any other (class, id, onclick, ...) is refused, not ignored. */
+const ATTRIBUTES: Record<'block' | 'img', ReadonlySet<string>> = {
+  block: new Set(['style', 'data-fit']),
+  img: new Set(['style', 'src', 'alt']),
+};
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'" };
 const TOKEN = /<!--[\s\S]*?-->|<\/\s*([a-zA-Z0-9]+)\s*>|<\s*([a-zA-Z0-9]+)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*)\s*(\/?)>|([^<]+)|(<)/g;
 const ATTRIBUTE = /([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'))?/g;
@@ -46,6 +51,12 @@ export function htmlToTree(html: string): TreeNode {
     if (!opening) continue;
     const tag = opening.toLowerCase();
     const attributes = readAttributes(attributeText ?? '');
+    const allowed = ATTRIBUTES[tag === 'img' ? 'img' : 'block'];
+    const refused = Object.keys(attributes).find((name) => !allowed.has(name));
+    if (refused) {
+      const hint = refused === 'class' ? ': there are no style sheets, use an inline style' : refused.startsWith('on') ? ': templates run no scripts' : '';
+      throw new Error(`<${tag} ${refused}=...> is not supported${hint} (allowed: ${[...allowed].join(', ')})`);
+    }
     if (tag === 'img') {
       if (!attributes.src) throw new Error('<img> needs a src');
       top.children.push({ type: 'img', src: attributes.src, style: parseStyle(attributes.style ?? '') });

@@ -44,6 +44,11 @@ export const ServerConfig = z
     data_dir: z.string().min(1).default('./data'),
     /** Largest request body, in MB. */
     body_limit_mb: z.number().positive().default(20),
+    /**
+     * With tenants configured, GET /metrics needs an admin key (its labels name tenants and
+     * models); true opens it to a scraper that cannot send one. Open mode never needs a key.
+     */
+    public_metrics: z.boolean().default(false),
   })
   .strict();
 

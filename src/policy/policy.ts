@@ -184,6 +184,10 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
     const { tenant } = principal;
     const level = effectiveLevel(tenant.safety, input.safety);
     const warnings: Warning[] = [];
+    // A caller may tighten its tenant's level, never loosen it; say so rather than ignore the ask.
+    if (input.safety !== undefined && input.safety !== level) {
+      warnings.push({ type: 'changed', setting: 'safety', message: `safety "${input.safety}" is below tenant ${tenant.id}'s floor; "${level}" was applied` });
+    }
 
     const record = ledger(principal, input);
     let reservation: Reservation;

@@ -97,6 +97,14 @@ export function createModelRegistry(config: Config, options: RegistryOptions): M
   if (!models.has(defaultModel) && !aliases.has(defaultModel)) {
     throw new ConfigError(`default_model: no model or alias named "${defaultModel}" (known: ${[...models.keys(), ...aliases.keys()].join(', ')})`);
   }
+  // A typo in a tenant's allow-list would lock that tenant out of a model at the first request.
+  for (const [t, tenant] of config.tenants.entries()) {
+    for (const [index, id] of (tenant.models ?? []).entries()) {
+      if (!models.has(id) && !aliases.has(id)) {
+        throw new ConfigError(`tenants.${t}.models.${index}: no model or alias named "${id}" (known: ${[...models.keys(), ...aliases.keys()].join(', ')})`);
+      }
+    }
+  }
 
   const route = (id: string | undefined): Route => {
     const name = id ?? defaultModel;

@@ -256,6 +256,9 @@ describe('compose: custom templates as HTML/CSS text', () => {
       ['<div style="display: flex">', /never closed/],
       ['<div><b>x</b><i>y</i></div>', /not supported/],
       ['<div><img src="http://example.com/a.png"/></div>', /URLs are never fetched/],
+      ['<div class="title">x</div>', /<div class=\.\.\.> is not supported: there are no style sheets/],
+      ['<div onclick="alert(1)">x</div>', /<div onclick=\.\.\.> is not supported: templates run no scripts/],
+      ['<div><img src="{{logo}}" id="l"/></div>', /<img id=\.\.\.> is not supported/],
     ];
     for (const [bad, reason] of cases) {
       assert.throws(() => parseConfig({ compose: { templates: { note: { ...template, html: bad } } } }), (error: Error) => reason.test(error.message), bad);

@@ -68,8 +68,7 @@ function loadClassifier(): ImageClassifier {
     async ready(waitMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => {
-        // A waiter keeps nothing alive on its own (a daemon announcing the load must still stop).
-        timer = setTimeout(() => resolve(false), waitMs).unref();
+        timer = setTimeout(() => resolve(false), waitMs);
       });
       const ok = await Promise.race([loaded, timeout]);
       clearTimeout(timer);
