@@ -94,7 +94,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     onUnexpected: (kind, error) => logger.error('job failed unexpectedly', { kind, error: String((error as Error)?.stack ?? error) }),
   });
   mkdirSync(config.server.data_dir, { recursive: true });
-  const store = openStore(config);
+  const store = await openStore(config, options.env ?? process.env);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
   const upscaler = createUpscaler(upscaleSettingsFrom(config, options.env ?? process.env), { decodeLimits, fetch: options.fetch });
 

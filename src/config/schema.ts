@@ -147,6 +147,22 @@ export const JobsConfig = z
   })
   .strict();
 
+/** Where keys, quotas and the ledger live: the embedded SQLite file, or PostgreSQL shared by replicas. */
+export const StoreConfig = z
+  .object({
+    type: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** postgres: the environment variable holding the connection URL (it carries the password). */
+    url_env: z.string().min(1).default('KIMAGING_PG_URL'),
+    /** postgres: the schema for the tables (created if missing). */
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'schema must be a plain identifier (letters, digits, _)')
+      .default('public'),
+    /** postgres: connections per replica. */
+    pool_size: z.number().int().min(1).max(100).default(10),
+  })
+  .strict();
+
 export const LogConfig = z
   .object({
     /** debug also logs prompts; info and above never do. */
@@ -198,6 +214,7 @@ export const Config = z
     cache: CacheConfig.default(CacheConfig.parse({})),
     jobs: JobsConfig.default(JobsConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
+    store: StoreConfig.default(StoreConfig.parse({})),
   })
   .strict();
 
@@ -209,3 +226,4 @@ export type RouterConfig = z.infer<typeof RouterConfig>;
 export type CacheConfig = z.infer<typeof CacheConfig>;
 export type JobsConfig = z.infer<typeof JobsConfig>;
 export type UpscaleConfig = z.infer<typeof UpscaleConfig>;
+export type StoreConfig = z.infer<typeof StoreConfig>;

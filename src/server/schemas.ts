@@ -176,8 +176,19 @@ export const BackendHealth = z
   })
   .openapi('BackendHealth');
 
+/** A shared dependency's reachability (the store; Redis beside it when configured). */
+export const DependencyHealth = z
+  .object({ type: z.string(), ok: z.boolean(), error: z.string().optional() })
+  .openapi('DependencyHealth');
+
 export const HealthResponse = z
-  .object({ status: z.literal('ok'), version: z.string(), models: z.number().int(), backends: z.array(BackendHealth) })
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    models: z.number().int(),
+    backends: z.array(BackendHealth),
+    store: DependencyHealth.openapi({ description: 'Whether the store answers; with PostgreSQL down, image requests get 503 store_unavailable' }),
+  })
   .openapi('Health');
 
 export const JobAccepted = z

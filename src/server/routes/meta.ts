@@ -40,8 +40,11 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
     ),
   );
 
-  app.openapi(healthRoute, (c) =>
-    c.json({ status: 'ok' as const, version: VERSION, models: engine.registry.list().length, backends: engine.router.health() }, 200),
+  app.openapi(healthRoute, async (c) =>
+    c.json(
+      { status: 'ok' as const, version: VERSION, models: engine.registry.list().length, backends: engine.router.health(), store: await engine.store.health() },
+      200,
+    ),
   );
 }
 
