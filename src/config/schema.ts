@@ -144,6 +144,11 @@ export const JobsConfig = z
     ttl_s: z.number().positive().default(3600),
     /** Jobs kept at once (queued, running and finished); beyond that, 429 overloaded. */
     max_jobs: z.number().int().min(1).default(1000),
+    /**
+     * With the PostgreSQL store: seconds a replica's claim on its running jobs lasts without
+     * renewal. A replica that dies leaves its jobs failed (and refunded) this long after.
+     */
+    lease_s: z.number().positive().default(30),
   })
   .strict();
 

@@ -22,9 +22,14 @@ export function existingStore(config: Config): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-export async function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
-  if (config.store.type === 'sqlite') return openSqliteStore(sqlitePath(config));
+/** The PostgreSQL URL from the variable `store.url_env` names (it carries the password, so never the config file). */
+export function postgresUrl(config: Config, env: NodeJS.ProcessEnv): string {
   const url = env[config.store.url_env];
   if (!url) throw new ConfigError(`config is invalid:\n  store.url_env: the environment variable ${config.store.url_env} is not set (it holds the PostgreSQL URL)`);
-  return openPostgresStore({ url, schema: config.store.schema, poolSize: config.store.pool_size });
+  return url;
+}
+
+export async function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+  if (config.store.type === 'sqlite') return openSqliteStore(sqlitePath(config));
+  return openPostgresStore({ url: postgresUrl(config, env), schema: config.store.schema, poolSize: config.store.pool_size });
 }

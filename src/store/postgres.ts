@@ -81,6 +81,25 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX usage_tenant_at ON usage (tenant, at);
    CREATE INDEX usage_at ON usage (at);`,
+  // Async jobs shared by replicas (jobs/postgres-jobs.ts): the owner renews lease_until while it
+  // runs the job; past it, any replica fails the job and refunds `reservation`.
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     view JSONB NOT NULL,
+     result JSONB,
+     owner TEXT NOT NULL,
+     lease_until TIMESTAMPTZ NOT NULL,
+     cancel_requested BOOLEAN NOT NULL DEFAULT false,
+     reservation JSONB,
+     idempotency_key TEXT,
+     created_at TIMESTAMPTZ NOT NULL,
+     finished_at TIMESTAMPTZ,
+     UNIQUE (tenant, idempotency_key)
+   );
+   CREATE INDEX jobs_unfinished ON jobs (lease_until) WHERE finished_at IS NULL;`,
 ];
 
 /** Floating-point slack so that, e.g., ten reservations of 0.1 fit a limit of 1 (as in SQLite). */

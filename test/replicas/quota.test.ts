@@ -4,15 +4,13 @@
  * ledger holds exactly the images that were returned.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createKey } from '../../src/policy/keys.ts';
 import { localDay } from '../../src/policy/windows.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
-import { tempDir } from '../helpers/app.ts';
 import { postgresMissing, testSchema } from '../helpers/postgres.ts';
-import { startDaemonProcess, type DaemonProcess } from '../helpers/processes.ts';
+import type { DaemonProcess } from '../helpers/processes.ts';
+import { startReplicas } from '../helpers/replicas.ts';
 
 const missing = await postgresMissing();
 if (missing) console.log(`# skipping the multi-replica quota test: ${missing}`);
@@ -27,23 +25,7 @@ describe('three replicas on one PostgreSQL schema', { skip: missing }, () => {
     const store = await openPostgresStore({ url: schema.url, schema: schema.schema });
     key = (await createKey(store.keys, 'acme')).key;
     await store.close();
-    const config = {
-      store: { type: 'postgres', url_env: 'TEST_REPLICA_PG_URL', schema: schema.schema },
-      tenants: [{ id: 'acme', quota: { images_per_day: 10 } }],
-      policy: { safety: { image: { enabled: false } } },
-      log: { level: 'warn' },
-    };
-    const started = await Promise.allSettled(
-      [1, 2, 3].map(() => {
-        const dir = tempDir();
-        const path = join(dir, 'config.json');
-        writeFileSync(path, JSON.stringify({ ...config, server: { data_dir: join(dir, 'data') } }));
-        return startDaemonProcess(['--config', path], { TEST_REPLICA_PG_URL: schema.url });
-      }),
-    );
-    for (const outcome of started) if (outcome.status === 'fulfilled') daemons.push(outcome.value);
-    const failed = started.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    daemons.push(...(await startReplicas(3, schema, { tenants: [{ id: 'acme', quota: { images_per_day: 10 } }] })));
   });
 
   after(async () => {

@@ -29,7 +29,7 @@ describe('postgres store', { skip: missing }, () => {
     const schema = freshSchema();
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url: schema.url, schema: schema.schema })));
     try {
-      assert.deepEqual(await schema.query('SELECT version FROM schema_migrations'), [{ version: 1 }]);
+      assert.deepEqual(await schema.query('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }, { version: 2 }]);
       for (const store of stores) assert.deepEqual(await store.health(), { type: 'postgres', ok: true });
       await stores[0]!.keys.create({ id: 'k1', tenant: 't', prefix: 'kim_x', hash: 'h1' });
       assert.equal((await stores[2]!.keys.findByHash('h1'))?.id, 'k1', 'one replica sees what another wrote');
@@ -52,7 +52,8 @@ describe('postgres store', { skip: missing }, () => {
   });
 
   it('answers image requests with 503 store_unavailable, not a free image, while PostgreSQL is down', async () => {
-    const { post, app } = await makeApp({ store: { type: 'postgres', url_env: 'TEST_DOWN_PG_URL' } }, { env: { TEST_DOWN_PG_URL: UNREACHABLE } });
+    const { post, app, engine } = await makeApp({ store: { type: 'postgres', url_env: 'TEST_DOWN_PG_URL' } }, { env: { TEST_DOWN_PG_URL: UNREACHABLE } });
+    after(() => engine.close());
     const response = await post('/v1/generate', { prompt: 'a fox', size: '64x64' });
     assert.equal(response.status, 503);
     assert.equal((await response.json()).error.code, 'store_unavailable');
@@ -77,7 +78,7 @@ describe('postgres store', { skip: missing }, () => {
       assert.deepEqual(row, { images: 1, n: 2 }, 'both requests are in the PostgreSQL ledger');
       assert.deepEqual((await (await app.request('/healthz')).json()).store, { type: 'postgres', ok: true });
     } finally {
-      await engine.store.close();
+      await engine.close();
     }
   });
 });
