@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Config, SafetyLevel } from './config/index.ts';
 import { ImagegenError, type CallOptions, type Request, type Result } from './imagegen/index.ts';
 import type { DecodeLimits } from './images/index.ts';
-import { JobRunner } from './jobs/jobs.ts';
+import { JobRunner, localJobs, type Jobs } from './jobs/jobs.ts';
+import { openPostgresJobs } from './jobs/postgres-jobs.ts';
 import { silentLogger, type Logger } from './obs/log.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
 import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
@@ -15,7 +16,8 @@ import type { ProviderType } from './providers/registry.ts';
 import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type CacheMode, type Router } from './router/router.ts';
-import { openStore, type Store } from './store/index.ts';
+import { settle, ZERO, type Reservation } from './policy/quota.ts';
+import { openStore, postgresUrl, type Store } from './store/index.ts';
 import { createUpscaler, type Upscaler } from './upscale/index.ts';
 import { upscaleSettingsFrom } from './upscale/settings.ts';
 
@@ -31,6 +33,8 @@ export interface RequestContext extends CallOptions {
   cache?: CacheMode;
   /** Place in a backend's line while waiting (async jobs report it). */
   onQueue?: (position: number) => void;
+  /** The quota reservation, once taken (async jobs keep it for a refund should their replica die). */
+  onReserved?: (reservation: unknown) => Promise<void>;
 }
 
 export interface Engine {
@@ -43,7 +47,7 @@ export interface Engine {
   metrics: Metrics;
   logger: Logger;
   /** Background work with an id: async generate and edit, and any other long job. */
-  jobs: JobRunner;
+  jobs: Jobs;
   /** Super-resolution and Lanczos (POST /v1/upscale, kimaging upscale); its own worker pool. */
   upscaler: Upscaler;
   /**
@@ -87,14 +91,28 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       })
     : undefined;
   const router = createRouter({ registry, config, metrics, logger, cache });
-  const jobs = new JobRunner({
+  const runner = new JobRunner({
     ttlMs: config.jobs.ttl_s * 1000,
     maxJobs: config.jobs.max_jobs,
     onFinish: (kind, status) => metrics.jobs.inc({ kind, status }),
     onUnexpected: (kind, error) => logger.error('job failed unexpectedly', { kind, error: String((error as Error)?.stack ?? error) }),
   });
   mkdirSync(config.server.data_dir, { recursive: true });
-  const store = openStore(config);
+  const env = options.env ?? process.env;
+  const store = await openStore(config, env);
+  // With PostgreSQL the jobs are rows every replica reads; embedded, they live in this process.
+  const jobs: Jobs =
+    config.store.type === 'postgres'
+      ? await openPostgresJobs({
+          url: postgresUrl(config, env),
+          schema: config.store.schema,
+          runner,
+          leaseMs: config.jobs.lease_s * 1000,
+          ttlMs: config.jobs.ttl_s * 1000,
+          refund: (reservation) => settle(store, reservation as Reservation, ZERO),
+          onError: (what, error) => logger.warn('shared jobs: a database step failed', { what, error: String((error as Error)?.message ?? error) }),
+        })
+      : localJobs(runner);
   const policy = createPolicy(config, store, { env: options.env, fetch: options.fetch, classifier: options.classifier });
   const upscaler = createUpscaler(upscaleSettingsFrom(config, options.env ?? process.env), { decodeLimits, fetch: options.fetch });
 
@@ -134,6 +152,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         route: context.route,
         requestId: context.requestId,
         signal: context.signal,
+        onReserved: context.onReserved,
       }));
       let result: Result & { cached?: boolean };
       try {

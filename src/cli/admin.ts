@@ -40,7 +40,7 @@ export async function runKeys(args: KeysArgs): Promise<void> {
     console.error(`no keys yet: ${where}`);
     return;
   }
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     switch (args.action) {
       case 'create': {

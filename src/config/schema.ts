@@ -149,6 +149,27 @@ export const JobsConfig = z
     ttl_s: z.number().positive().default(3600),
     /** Jobs kept at once (queued, running and finished); beyond that, 429 overloaded. */
     max_jobs: z.number().int().min(1).default(1000),
+    /**
+     * With the PostgreSQL store: seconds a replica's claim on its running jobs lasts without
+     * renewal. A replica that dies leaves its jobs failed (and refunded) this long after.
+     */
+    lease_s: z.number().positive().default(30),
+  })
+  .strict();
+
+/** Where keys, quotas and the ledger live: the embedded SQLite file, or PostgreSQL shared by replicas. */
+export const StoreConfig = z
+  .object({
+    type: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** postgres: the environment variable holding the connection URL (it carries the password). */
+    url_env: z.string().min(1).default('KIMAGING_PG_URL'),
+    /** postgres: the schema for the tables (created if missing). */
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'schema must be a plain identifier (letters, digits, _)')
+      .default('public'),
+    /** postgres: connections per replica. */
+    pool_size: z.number().int().min(1).max(100).default(10),
   })
   .strict();
 
@@ -203,6 +224,7 @@ export const Config = z
     cache: CacheConfig.default(CacheConfig.parse({})),
     jobs: JobsConfig.default(JobsConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
+    store: StoreConfig.default(StoreConfig.parse({})),
   })
   .strict();
 
@@ -214,3 +236,4 @@ export type RouterConfig = z.infer<typeof RouterConfig>;
 export type CacheConfig = z.infer<typeof CacheConfig>;
 export type JobsConfig = z.infer<typeof JobsConfig>;
 export type UpscaleConfig = z.infer<typeof UpscaleConfig>;
+export type StoreConfig = z.infer<typeof StoreConfig>;

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'provider_timeout',
   'overloaded',
   'cancelled',
+  'store_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

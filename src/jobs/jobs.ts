@@ -20,6 +20,11 @@ export interface JobContext {
   queue(position: number): void;
   /** Progress of running work; the first report also marks the job running. */
   progress(event: ProgressEvent): void;
+  /**
+   * The quota reservation the work took, kept with the job so that whoever finds the job
+   * abandoned (its replica died) can refund it. Awaited before the work goes on.
+   */
+  reserved(reservation: unknown): Promise<void>;
 }
 
 /** The wire view of a job (snake_case); `result` only once it succeeded. */
@@ -40,6 +45,7 @@ export interface JobView {
 interface Job {
   view: JobView;
   tenant: string;
+  onChange?: (view: JobView) => void;
   controller: AbortController;
   listeners: Set<(view: JobView) => void>;
 }
@@ -57,6 +63,50 @@ export interface SubmitOptions<T> {
   kind: string;
   tenant: string;
   run: (context: JobContext) => Promise<T>;
+  /** The id to use (a shared job table picks it first); default a new one. */
+  id?: string;
+  /** Every change of the job's view, finished included (a shared job table mirrors them). */
+  onChange?: (view: JobView) => void;
+  /** See JobContext.reserved. */
+  onReserved?: (reservation: unknown) => Promise<void>;
+}
+
+/** Same key, same tenant: the same job, not a second one (and not a second bill). */
+export interface IdempotentSubmit<T> extends Omit<SubmitOptions<T>, 'id' | 'onChange' | 'onReserved'> {
+  idempotencyKey?: string;
+}
+
+/**
+ * Jobs as the routes see them: in this process (JobRunner) or in a table every replica shares
+ * (jobs/postgres-jobs.ts). Asynchronous, as the shared one reads the database.
+ */
+export interface Jobs {
+  submit<T>(options: IdempotentSubmit<T>): Promise<JobView>;
+  get(id: string, tenant: string): Promise<JobView | undefined>;
+  subscribe(id: string, tenant: string, listener: (view: JobView) => void): Promise<(() => void) | undefined>;
+  cancel(id: string, tenant: string): Promise<JobView | undefined>;
+  close(): Promise<void>;
+}
+
+/** The in-process jobs of one daemon (the embedded default), with idempotency keys kept in memory. */
+export function localJobs(runner: JobRunner): Jobs {
+  const byKey = new Map<string, string>();
+  return {
+    async submit(options) {
+      const { idempotencyKey, ...rest } = options;
+      const key = idempotencyKey === undefined ? undefined : `${options.tenant}\0${idempotencyKey}`;
+      const known = key === undefined ? undefined : byKey.get(key);
+      const existing = known === undefined ? undefined : runner.get(known, options.tenant);
+      if (existing) return existing;
+      const view = runner.submit(rest);
+      if (key !== undefined) byKey.set(key, view.id);
+      return view;
+    },
+    get: async (id, tenant) => runner.get(id, tenant),
+    subscribe: async (id, tenant, listener) => runner.subscribe(id, tenant, listener),
+    cancel: async (id, tenant) => runner.cancel(id, tenant),
+    close: () => runner.close(),
+  };
 }
 
 export class JobRunner {
@@ -68,10 +118,10 @@ export class JobRunner {
   constructor(private readonly settings: JobRunnerSettings) {}
 
   /** Starts the work now and returns its view at once (status `queued`). */
-  submit<T>({ kind, tenant, run }: SubmitOptions<T>): JobView {
+  submit<T>({ kind, tenant, run, id, onChange, onReserved }: SubmitOptions<T>): JobView {
     this.makeRoom();
-    const view: JobView = { id: `job_${randomUUID()}`, object: 'job', kind, status: 'queued', created_at: new Date().toISOString() };
-    const job: Job = { view, tenant, controller: new AbortController(), listeners: new Set() };
+    const view: JobView = { id: id ?? `job_${randomUUID()}`, object: 'job', kind, status: 'queued', created_at: new Date().toISOString() };
+    const job: Job = { view, tenant, onChange, controller: new AbortController(), listeners: new Set() };
     this.jobs.set(view.id, job);
     const context: JobContext = {
       signal: job.controller.signal,
@@ -93,6 +143,7 @@ export class JobRunner {
           },
         });
       },
+      reserved: async (reservation) => onReserved?.(reservation),
     };
     const work = run(context).then(
       (result) => this.finish(job, { status: 'succeeded', result }),
@@ -166,6 +217,7 @@ export class JobRunner {
   }
 
   private emit(job: Job): void {
+    job.onChange?.({ ...job.view });
     for (const listener of job.listeners) listener({ ...job.view });
   }
 

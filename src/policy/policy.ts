@@ -47,6 +47,8 @@ export interface AdmitInput {
   route: string;
   requestId?: string;
   signal?: AbortSignal;
+  /** Told the reservation once it is taken (a job keeps it, so a replica that finds the job abandoned can refund it). */
+  onReserved?: (reservation: Reservation) => Promise<void>;
 }
 
 export interface Admission {
@@ -203,6 +205,13 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
       const perImage = input.provider ? imageCost(prices, { provider: input.provider, model: input.pricedModel ?? input.model, ...size, quality: qualityOf(input.request, input.provider) }) : 0;
       reservation = await reserve(store, tenant, { images: n, megapixels: (n * size.width * size.height) / 1e6, cost: n * perImage });
     } catch (error) {
+      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
+      throw error;
+    }
+    try {
+      await input.onReserved?.(reservation);
+    } catch (error) {
+      await settle(store, reservation, ZERO);
       await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
       throw error;
     }

@@ -3,6 +3,7 @@
  * limit. A request reserves its estimate atomically when admitted; settling moves the counters
  * to what was delivered, so every image not delivered is refunded.
  */
+import { randomUUID } from 'node:crypto';
 import { ImagegenError } from '../imagegen/index.ts';
 import type { CounterCharge, Store } from '../store/index.ts';
 import type { Tenant } from './tenants.ts';
@@ -24,12 +25,14 @@ const DAILY_LIMITS: Record<keyof Amounts, 'images_per_day' | 'megapixels_per_day
 };
 
 export interface Reservation {
+  /** Settles once: a second commit or refund with this id is a no-op in the store. */
+  id: string;
   tenant: string;
   window: string;
   reserved: Amounts;
 }
 
-export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, now = new Date()): Promise<Reservation> {
+export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, now = new Date(), id: string = randomUUID()): Promise<Reservation> {
   const window = localDay(now, tenant.timeZone);
   const charges: CounterCharge[] = (Object.keys(DAILY_LIMITS) as (keyof Amounts)[]).map((metric) => ({
     metric,
@@ -46,7 +49,7 @@ export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, n
       { retryAfter: secondsUntilNextDay(now, tenant.timeZone) },
     );
   }
-  const reservation = { tenant: tenant.id, window, reserved: estimate };
+  const reservation = { id, tenant: tenant.id, window, reserved: estimate };
   // After the quota, so a request the quota refuses takes nothing from the minute's allowance,
   // and one the rate limit refuses gives its reservation back: a 429 never costs anything.
   const perMinute = tenant.quota.images_per_minute;
@@ -69,7 +72,7 @@ export async function settle(store: Store, reservation: Reservation, delivered: 
     window: reservation.window,
     amount: delivered[metric] - reservation.reserved[metric],
   }));
-  await store.quotas.adjust(reservation.tenant, charges);
+  await store.quotas.adjust(reservation.tenant, charges, reservation.id);
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

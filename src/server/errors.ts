@@ -19,6 +19,8 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   overloaded: 429,
   provider_error: 502,
   provider_timeout: 504,
+  // The shared store (PostgreSQL) is down: budgets fail closed rather than hand out free images.
+  store_unavailable: 503,
   // The caller went away; the status is for logs, nobody reads the body.
   cancelled: 499 as ContentfulStatusCode,
 };

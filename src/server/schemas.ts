@@ -176,6 +176,11 @@ export const BackendHealth = z
   })
   .openapi('BackendHealth');
 
+/** A shared dependency's reachability (the store; Redis beside it when configured). */
+export const DependencyHealth = z
+  .object({ type: z.string(), ok: z.boolean(), error: z.string().optional() })
+  .openapi('DependencyHealth');
+
 export const HealthResponse = z
   .object({
     status: z.literal('ok'),
@@ -185,6 +190,7 @@ export const HealthResponse = z
       .enum(['off', 'loading', 'ready', 'failed'])
       .openapi({ description: 'The nsfwjs output filter: loading for some seconds after start (requests that need it wait up to load_wait_ms), failed if it could not load' }),
     backends: z.array(BackendHealth),
+    store: DependencyHealth.openapi({ description: 'Whether the store answers; with PostgreSQL down, image requests get 503 store_unavailable' }),
   })
   .openapi('Health');
 

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS quota_counters (
   used REAL NOT NULL,
   PRIMARY KEY (tenant, metric, window)
 );
+CREATE TABLE IF NOT EXISTS quota_settlements (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rate_windows (
   key TEXT NOT NULL,
   window_start INTEGER NOT NULL,
@@ -79,6 +83,9 @@ export function openSqliteStore(path: string): Store {
     quotas: quotaStore(db),
     rateLimits: rateLimitStore(db),
     usage: usageLedger(db),
+    async health() {
+      return { type: 'sqlite' as const, ok: db.open };
+    },
     async close() {
       if (db.open) db.close();
     },
@@ -150,15 +157,18 @@ function quotaStore(db: Database.Database): QuotaStore {
     for (const charge of charges) add.run(tenant, charge.metric, charge.window, charge.amount);
     return { ok: true as const };
   });
-  const adjust = db.transaction((tenant: string, charges: Omit<CounterCharge, 'limit'>[]) => {
+  const settled = db.prepare('INSERT INTO quota_settlements (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
+  const adjust = db.transaction((tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string) => {
+    // A settlement applied once: a retried commit or refund of the same reservation is a no-op.
+    if (settlementId !== undefined && settled.run(settlementId, Date.now()).changes === 0) return;
     for (const charge of charges) if (charge.amount !== 0) add.run(tenant, charge.metric, charge.window, charge.amount);
   });
   return {
     async reserve(tenant, charges) {
       return reserve.immediate(tenant, charges);
     },
-    async adjust(tenant, charges) {
-      adjust.immediate(tenant, charges);
+    async adjust(tenant, charges, settlementId) {
+      adjust.immediate(tenant, charges, settlementId);
     },
     async used(tenant, metric, window) {
       return usedOf(tenant, metric, window);

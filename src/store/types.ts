@@ -43,8 +43,12 @@ export interface QuotaStore {
    * counter past its limit.
    */
   reserve(tenant: string, charges: CounterCharge[]): Promise<ReserveOutcome>;
-  /** Give back (negative amounts) or add to counters, without a limit check. */
-  adjust(tenant: string, charges: Omit<CounterCharge, 'limit'>[]): Promise<void>;
+  /**
+   * Give back (negative amounts) or add to counters, without a limit check. With a
+   * `settlementId` (the reservation's id) it applies once: a retried commit or refund of the
+   * same reservation changes nothing, so a counter cannot drift by being settled twice.
+   */
+  adjust(tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string): Promise<void>;
   used(tenant: string, metric: string, window: string): Promise<number>;
 }
 
@@ -105,10 +109,18 @@ export interface UsageLedger {
   list(query: Omit<UsageQuery, 'groupBy'>): Promise<UsageRecord[]>;
 }
 
+export interface StoreHealth {
+  type: 'sqlite' | 'postgres';
+  ok: boolean;
+  error?: string;
+}
+
 export interface Store {
   keys: KeyStore;
   quotas: QuotaStore;
   rateLimits: RateLimitStore;
   usage: UsageLedger;
+  /** Whether the store answers now (for /healthz); `type` names the implementation. */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

@@ -57,7 +57,7 @@ export function startDaemonProcess(args: string[] = [], env: NodeJS.ProcessEnv =
           stdout: () => stdout,
           stop: () =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done();
+              if (child.exitCode !== null || child.signalCode !== null) return done();
               child.once('exit', () => done());
               child.kill('SIGTERM');
             }),

@@ -8,6 +8,7 @@ import { requireBody, toEditRequest, toRequest } from '../canonical.ts';
 import { checkAcceptFor, imagesBody, respondWithImages } from '../respond.ts';
 import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepted } from '../schemas.ts';
 import { principalContext, requestTenant } from '../auth.ts';
+import { finishedResult, idempotencyKeyOf } from '../idempotency.ts';
 import type { AppEnv } from '../app.ts';
 
 const errors = (...statuses: number[]) =>
@@ -102,17 +103,24 @@ async function answer(
     ...(body.cache !== undefined && { cache: body.cache }),
   };
   const format = body.output_format as OutputFormat | undefined;
-  if (!body.async) {
+  const idempotencyKey = idempotencyKeyOf(c);
+  if (!body.async && idempotencyKey === undefined) {
     checkAcceptFor(c, request.n);
     return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
   }
   engine.registry.route(body.model); // an unknown model is a 404 now, not a failed job later
-  const job = engine.jobs.submit({
+  const tenant = requestTenant(c);
+  const job = await engine.jobs.submit({
     kind: route,
-    tenant: requestTenant(c),
+    tenant,
+    idempotencyKey,
     run: async (work) =>
-      imagesBody(await engine.generate(body.model, request, { ...context, signal: work.signal, onProgress: work.progress, onQueue: work.queue }), format),
+      imagesBody(
+        await engine.generate(body.model, request, { ...context, signal: work.signal, onProgress: work.progress, onQueue: work.queue, onReserved: work.reserved }),
+        format,
+      ),
   });
+  if (!body.async) return c.json(await finishedResult(engine.jobs, job.id, tenant), 200);
   c.header('Location', `/v1/jobs/${job.id}`);
   return c.json({ id: job.id, object: 'job' as const, status: 'queued' as const }, 202);
 }

@@ -41,24 +41,24 @@ const KEEPALIVE_MS = 15_000;
 const missing = (id: string) => new ImagegenError('not_found', `no job ${id}: it never existed, expired, or belongs to another tenant`, { param: 'id' });
 
 export function registerJobRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
-  app.openapi(getRoute, (c) => {
+  app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const job = engine.jobs.get(id, requestTenant(c));
+    const job = await engine.jobs.get(id, requestTenant(c));
     if (!job) throw missing(id);
     return c.json(job as z.infer<typeof JobResponse>, 200);
   });
 
-  app.openapi(cancelRoute, (c) => {
+  app.openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const job = engine.jobs.cancel(id, requestTenant(c));
+    const job = await engine.jobs.cancel(id, requestTenant(c));
     if (!job) throw missing(id);
     return c.json(job as z.infer<typeof JobResponse>, 200);
   });
 
-  app.openapi(eventsRoute, (c) => {
+  app.openapi(eventsRoute, async (c) => {
     const { id } = c.req.valid('param');
     const tenant = requestTenant(c);
-    const current = engine.jobs.get(id, tenant);
+    const current = await engine.jobs.get(id, tenant);
     if (!current) throw missing(id);
     return streamSSE(c, async (stream) => {
       // Writes are chained so events leave in the order they happened.
@@ -70,13 +70,13 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): voi
       };
       let finish!: () => void;
       const finished = new Promise<void>((resolve) => (finish = resolve));
-      const unsubscribe = engine.jobs.subscribe(id, tenant, (view) => {
+      const unsubscribe = await engine.jobs.subscribe(id, tenant, (view) => {
         void send(view);
         if (isFinished(view.status)) finish();
       });
       stream.onAbort(finish);
       // Read again once listening: a job that ended in between would never call the listener.
-      const now = engine.jobs.get(id, tenant) ?? current;
+      const now = (await engine.jobs.get(id, tenant)) ?? current;
       const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
       try {
         await send(now);

@@ -40,7 +40,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
     ),
   );
 
-  app.openapi(healthRoute, (c) =>
+  app.openapi(healthRoute, async (c) =>
     c.json(
       {
         status: 'ok' as const,
@@ -48,6 +48,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
         models: engine.registry.list().length,
         image_filter: engine.policy.imageClassifier?.state ?? ('off' as const),
         backends: engine.router.health(),
+        store: await engine.store.health(),
       },
       200,
     ),

@@ -15,6 +15,7 @@ import type { AppEnv } from '../app.ts';
 import { requireBody } from '../canonical.ts';
 import { toImagegenError } from '../errors.ts';
 import { principalContext, requestTenant } from '../auth.ts';
+import { idempotencyKeyOf } from '../idempotency.ts';
 import { imagesBody, respondWithImages } from '../respond.ts';
 import { ErrorBody, ImagesResponse } from '../schemas.ts';
 import type { Result } from '../../imagegen/index.ts';
@@ -112,9 +113,10 @@ export function registerUpscaleRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
     if (body.async) {
       let accepted;
       try {
-        accepted = engine.jobs.submit({
+        accepted = await engine.jobs.submit({
           kind: 'upscale',
           tenant: requestTenant(c),
+          idempotencyKey: idempotencyKeyOf(c),
           run: async (work) => imagesBody(await run({ signal: work.signal, onProgress: work.progress }), undefined),
         });
       } catch (error) {
