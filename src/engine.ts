@@ -9,6 +9,7 @@ import { ImagegenError, type CallOptions, type Request, type Result } from './im
 import type { DecodeLimits } from './images/index.ts';
 import { JobRunner } from './jobs/jobs.ts';
 import { silentLogger, type Logger } from './obs/log.ts';
+import type { Timings } from './obs/timing.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
 import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
 import type { ProviderType } from './providers/registry.ts';
@@ -31,6 +32,8 @@ export interface RequestContext extends CallOptions {
   cache?: CacheMode;
   /** Place in a backend's line while waiting (async jobs report it). */
   onQueue?: (position: number) => void;
+  /** Filled with where the time went (Server-Timing on the answer). */
+  timings?: Timings;
 }
 
 export interface Engine {
@@ -123,6 +126,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     async generate(modelId, request, context) {
       // An unknown model is a 404 before any policy work (moderation, a reservation, a record).
       const head = registry.resolve(modelId);
+      const admitted = performance.now();
       const admission = await counted('prompt', () => policy.admit({
         model: modelId ?? registry.defaultModel,
         provider: head.info.provider,
@@ -135,6 +139,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         requestId: context.requestId,
         signal: context.signal,
       }));
+      if (context.timings) context.timings.policy += performance.now() - admitted;
       let result: Result & { cached?: boolean };
       try {
         result = await router.generate(modelId, request, { ...context, tenant: context.principal?.tenant.id });
@@ -142,7 +147,9 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         await admission.fail(error);
         throw error;
       }
+      const completed = performance.now();
       const delivered = await counted('image', () => admission.complete(result));
+      if (context.timings) context.timings.policy += performance.now() - completed;
       const withheld = delivered.warnings.filter((w) => w.setting === 'safety' && w.type === 'partial').length;
       if (withheld > 0) metrics.safetyRejections.inc({ stage: 'image' }, withheld);
       return delivered;

@@ -9,6 +9,7 @@ import { checkAcceptFor, imagesBody, respondWithImages } from '../respond.ts';
 import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepted } from '../schemas.ts';
 import { principalContext, requestTenant } from '../auth.ts';
 import type { AppEnv } from '../app.ts';
+import { newTimings } from '../../obs/timing.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
@@ -104,7 +105,8 @@ async function answer(
   const format = body.output_format as OutputFormat | undefined;
   if (!body.async) {
     checkAcceptFor(c, request.n);
-    return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
+    const timings = newTimings();
+    return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal, timings }), format, timings);
   }
   engine.registry.route(body.model); // an unknown model is a 404 now, not a failed job later
   const job = engine.jobs.submit({
