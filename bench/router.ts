@@ -24,6 +24,8 @@ import { defineImageModel, type Provider, type Request } from '../src/imagegen/i
 import type { ProviderType } from '../src/providers/registry.ts';
 import { createKey } from '../src/policy/index.ts';
 import { createApp } from '../src/server/app.ts';
+import { loadavg } from 'node:os';
+import { measureOverhead, overheadEngine } from './overhead.ts';
 
 const POOL = 4;
 const POOL_LATENCY_MS = 200;
@@ -176,6 +178,12 @@ const fifo = await fairness(engine, false);
 const latency = await addedLatency(engine);
 const calls = await coalescing(engine);
 await engine.close();
+// Side by side with a bare Hono handler on the same stub backend, interleaved (bench/overhead.ts).
+const solo = await overheadEngine();
+const side = await measureOverhead(solo.engine, solo.headers);
+await solo.engine.close();
+const addedP50 = side.p50 - side.bareP50;
+const addedP99 = side.p99 - side.bareP99;
 
 const rows: [string, string, string, string, boolean | undefined][] = [
   ['throughput / capacity at saturation', throughput.ratio.toFixed(3), `${POOL} backends x ${POOL_LATENCY_MS} ms, concurrency 1, ${SATURATION_REQUESTS} requests, ${POOL * 3} clients`, '>= 0.95', throughput.ratio >= 0.95],
@@ -185,6 +193,8 @@ const rows: [string, string, string, string, boolean | undefined][] = [
   ["  baseline: FIFO, no tenant turns", fifo.index.toFixed(3), `heavy ${fifo.heavy}, light ${fifo.light}`, '', undefined],
   ['added latency p50 (ms)', latency.p50.toFixed(2), `through app.request, backend ${SOLO_LATENCY_MS} ms, ${LATENCY_SAMPLES} sequential`, '< 2', latency.p50 < 2],
   ['added latency p99 (ms)', latency.p99.toFixed(2), '', '', undefined],
+  ['added over a bare Hono handler p50 (ms)', addedP50.toFixed(2), `gateway ${side.p50.toFixed(2)} vs bare ${side.bareP50.toFixed(2)} over the backend's own time, interleaved`, '< 1', addedP50 < 1],
+  ['added over a bare Hono handler p99 (ms)', addedP99.toFixed(2), `gateway ${side.p99.toFixed(2)} vs bare ${side.bareP99.toFixed(2)}`, '< 3', addedP99 < 3],
   ['coalescing: backend calls', `${calls}`, `${COALESCE_K} identical requests at once`, '1', calls === 1],
 ];
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.toString().length), ['measure', 'value', 'setup', 'goal'][c]!.length));
@@ -192,5 +202,5 @@ const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths
 console.log(line(['measure', 'value', 'setup', 'goal']) + ' met |');
 console.log(line(widths.map((w) => '-'.repeat(w))) + ' --- |');
 for (const [measure, value, setup, goal, met] of rows) console.log(line([measure, value, setup, goal]) + ` ${met === undefined ? '   ' : met ? 'yes' : 'NO '} |`);
-console.log(`\nbench:router took ${((performance.now() - began) / 1000).toFixed(1)} s (node ${process.version})`);
+console.log(`\nbench:router took ${((performance.now() - began) / 1000).toFixed(1)} s (node ${process.version}), loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 process.exitCode = rows.every(([, , , , met]) => met !== false) ? 0 : 1;

@@ -10,6 +10,7 @@ import type { DecodeLimits } from './images/index.ts';
 import { JobRunner, localJobs, type Jobs } from './jobs/jobs.ts';
 import { openPostgresJobs } from './jobs/postgres-jobs.ts';
 import { silentLogger, type Logger } from './obs/log.ts';
+import type { Timings } from './obs/timing.ts';
 import { createMetrics, type Metrics } from './obs/metrics.ts';
 import { createPolicy, type Policy, type PolicyOptions, type Principal } from './policy/index.ts';
 import type { ProviderType } from './providers/registry.ts';
@@ -35,6 +36,8 @@ export interface RequestContext extends CallOptions {
   onQueue?: (position: number) => void;
   /** The quota reservation, once taken (async jobs keep it for a refund should their replica die). */
   onReserved?: (reservation: unknown) => Promise<void>;
+  /** Filled with where the time went (Server-Timing on the answer). */
+  timings?: Timings;
 }
 
 export interface Engine {
@@ -141,6 +144,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     async generate(modelId, request, context) {
       // An unknown model is a 404 before any policy work (moderation, a reservation, a record).
       const head = registry.resolve(modelId);
+      const admitted = performance.now();
       const admission = await counted('prompt', () => policy.admit({
         model: modelId ?? registry.defaultModel,
         provider: head.info.provider,
@@ -154,6 +158,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         signal: context.signal,
         onReserved: context.onReserved,
       }));
+      if (context.timings) context.timings.policy += performance.now() - admitted;
       let result: Result & { cached?: boolean };
       try {
         result = await router.generate(modelId, request, { ...context, tenant: context.principal?.tenant.id });
@@ -161,7 +166,9 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         await admission.fail(error);
         throw error;
       }
+      const completed = performance.now();
       const delivered = await counted('image', () => admission.complete(result));
+      if (context.timings) context.timings.policy += performance.now() - completed;
       const withheld = delivered.warnings.filter((w) => w.setting === 'safety' && w.type === 'partial').length;
       if (withheld > 0) metrics.safetyRejections.inc({ stage: 'image' }, withheld);
       return delivered;

@@ -22,6 +22,7 @@ import { promptFields, type Logger } from '../obs/log.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { cacheKey, type CachedResult, type ResultCache } from './cache.ts';
+import type { Timings } from '../obs/timing.ts';
 import { BackendQueue } from './queue.ts';
 import type { ModelRegistry, RegisteredModel, Route } from './registry.ts';
 
@@ -35,6 +36,8 @@ export interface RouteOptions extends CallOptions {
   cache?: CacheMode;
   /** The 1-based place in a backend's line while waiting; 0 when the call starts. */
   onQueue?: (position: number) => void;
+  /** Filled with the queue wait and backend time of the attempts (Server-Timing). */
+  timings?: Timings;
 }
 
 export type RoutedResult = Result & { cached: boolean };
@@ -309,8 +312,10 @@ export function createRouter(deps: RouterDeps): Router {
       };
     }
     let release: () => void;
+    const queued = performance.now();
     try {
       release = await queue.acquire(tenant, { signal, onPosition: options.onQueue });
+      if (options.timings) options.timings.queue += performance.now() - queued;
     } catch (raw) {
       breaker.release();
       if (signal.aborted) throw abortError(signal);
@@ -328,6 +333,7 @@ export function createRouter(deps: RouterDeps): Router {
     try {
       const result = await untilAborted(model.model.generate({ ...model.defaults, ...request }, ...calls), attemptSignal);
       const ms = performance.now() - started;
+      if (options.timings) options.timings.backend += ms;
       queue.observeLatency(ms);
       metrics.backendLatency.observe({ backend: name, outcome: 'ok' }, ms / 1000);
       metrics.attempts.inc({ backend: name, outcome: 'ok' });

@@ -4,6 +4,7 @@ import { invalidRequest, type Result } from '../imagegen/index.ts';
 import { convertImage, MIME_BY_FORMAT, type OutputFormat } from '../images/index.ts';
 import type { z } from '@hono/zod-openapi';
 import type { ImagesResponse } from './schemas.ts';
+import { serverTiming, type Timings } from '../obs/timing.ts';
 
 const RAW_FORMATS: Record<string, OutputFormat> = { 'image/png': 'png', 'image/webp': 'webp', 'image/jpeg': 'jpeg' };
 
@@ -31,14 +32,23 @@ export async function respondWithImages(
   c: Context,
   result: Result & { cached?: boolean },
   outputFormat: OutputFormat | undefined,
+  timings?: Timings,
 ): Promise<Response> {
+  const encoding = performance.now();
+  const timed = <T>(value: T): T => {
+    if (timings) {
+      timings.encode += performance.now() - encoding;
+      c.header('Server-Timing', serverTiming(timings));
+    }
+    return value;
+  };
   const raw = rawFormatFromAccept(c.req.header('accept'));
   if (raw) {
     if (result.images.length !== 1) {
       throw invalidRequest(`Accept: ${MIME_BY_FORMAT[raw]} returns exactly one image and this answer has ${result.images.length}; ask for n=1 or accept application/json`, 'n');
     }
     const image = result.images[0]!;
-    const bytes = await convertImage(image.bytes, raw);
+    const bytes = timed(await convertImage(image.bytes, raw));
     c.header('Content-Type', MIME_BY_FORMAT[raw]);
     c.header('X-Model', result.model);
     c.header('X-Provider', result.provider);
@@ -46,7 +56,8 @@ export async function respondWithImages(
     if (result.warnings.length > 0) c.header('X-Warnings', encodeURIComponent(JSON.stringify(result.warnings)));
     return c.body(toArrayBuffer(bytes), 200);
   }
-  return c.json(await imagesBody(result, outputFormat), 200);
+  const body = timed(await imagesBody(result, outputFormat));
+  return c.json(body, 200);
 }
 
 /** The JSON answer for a Result; async jobs keep it as their result. */

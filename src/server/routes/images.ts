@@ -10,6 +10,7 @@ import { EditBody, EditForm, ErrorBody, GenerateBody, ImagesResponse, JobAccepte
 import { principalContext, requestTenant } from '../auth.ts';
 import { finishedResult, idempotencyKeyOf } from '../idempotency.ts';
 import type { AppEnv } from '../app.ts';
+import { newTimings } from '../../obs/timing.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
@@ -106,7 +107,8 @@ async function answer(
   const idempotencyKey = idempotencyKeyOf(c);
   if (!body.async && idempotencyKey === undefined) {
     checkAcceptFor(c, request.n);
-    return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal }), format);
+    const timings = newTimings();
+    return respondWithImages(c, await engine.generate(body.model, request, { ...context, signal: c.req.raw.signal, timings }), format, timings);
   }
   engine.registry.route(body.model); // an unknown model is a 404 now, not a failed job later
   const tenant = requestTenant(c);

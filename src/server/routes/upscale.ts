@@ -17,6 +17,7 @@ import { toImagegenError } from '../errors.ts';
 import { principalContext, requestTenant } from '../auth.ts';
 import { idempotencyKeyOf } from '../idempotency.ts';
 import { imagesBody, respondWithImages } from '../respond.ts';
+import { newTimings } from '../../obs/timing.ts';
 import { ErrorBody, ImagesResponse } from '../schemas.ts';
 import type { Result } from '../../imagegen/index.ts';
 
@@ -127,7 +128,11 @@ export function registerUpscaleRoutes(app: OpenAPIHono<AppEnv>, engine: Engine):
       return c.json({ id: accepted.id, object: 'job' as const, status: 'queued' as const }, 202) as never;
     }
     if (wantsProgress(c)) return streamProgress(c, run) as never;
-    return respondWithImages(c, await run({ signal: c.req.raw.signal }), undefined) as never;
+    const timings = newTimings();
+    const started = performance.now();
+    const result = await run({ signal: c.req.raw.signal });
+    timings.backend = performance.now() - started; // the upscaler's own work (its worker pool)
+    return respondWithImages(c, result, undefined, timings) as never;
   });
 }
 
