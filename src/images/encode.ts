@@ -27,6 +27,17 @@ export async function convertImage(bytes: Uint8Array, format: OutputFormat, para
   }
 }
 
+/** PNG with an alpha channel (RGBA, or LA for grey): what dall-e-2 edits require of their image. */
+export async function toAlphaPng(bytes: Uint8Array, param: string): Promise<Uint8Array> {
+  try {
+    const image = sharp(bytes, { limitInputPixels: false });
+    if ((await image.metadata()).hasAlpha && sniffFormat(bytes) === 'png') return bytes;
+    return new Uint8Array(await encodeWith(image.ensureAlpha(), 'png').toBuffer());
+  } catch (error) {
+    throw invalidRequest(`${param} could not be decoded: ${(error as Error).message}`, param);
+  }
+}
+
 function encodeWith(pipeline: Sharp, format: OutputFormat): Sharp {
   switch (format) {
     case 'png':

@@ -93,6 +93,10 @@ async function openAI(req: Recorded, res: ServerResponse, fields: Record<string,
     if (model === 'dall-e-2' && (meta.width !== meta.height || image.bytes.length >= 4 * 1024 * 1024 || meta.format !== 'png')) {
       return openAIError(res, 400, 'Uploaded image must be a PNG and less than 4 MB, and square.', 'image', 'invalid_image');
     }
+    // dall-e-2 reads the image's own transparency as a mask, so it refuses one with no alpha at all.
+    if (model === 'dall-e-2' && !meta.hasAlpha && meta.channels !== 1) {
+      return openAIError(res, 400, "Invalid input image - format must be in ['RGBA', 'LA', 'L'], got RGB.", 'image', 'invalid_image_format');
+    }
     const mask = req.form?.mask?.[0] as FilePart | undefined;
     if (mask) {
       const maskMeta = await sharp(mask.bytes).metadata();

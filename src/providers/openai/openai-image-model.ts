@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ImagegenError, defineImageModel, invalidRequest, seedAt, type ImageModel, type SeededRequest, type Warning } from '../../imagegen/index.ts';
-import { convertImage, inspectImage, maskToAlphaPng, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
+import { convertImage, inspectImage, maskToAlphaPng, maskToPng, toAlphaPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { dropKnob, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { asAsked, bytesFromBase64, outputImage } from '../provider-utils.ts';
@@ -144,7 +144,7 @@ async function editForm(
 ): Promise<FormData> {
   const source = request.image!;
   const info = await inspectImage(source.bytes, 'image', limits);
-  const png = await convertImage(source.bytes, 'png', 'image');
+  const png = rules.alphaEditImage ? await toAlphaPng(source.bytes, 'image') : await convertImage(source.bytes, 'png', 'image');
   if (rules.squarePngEditsUnder !== undefined) {
     if (info.width !== info.height) throw invalidRequest(`${rules.dialect.name} edits need a square image; this one is ${info.width}x${info.height}`, 'image');
     if (png.byteLength >= rules.squarePngEditsUnder) {

@@ -29,6 +29,8 @@ export interface OpenAIModelRules {
   styles?: readonly string[];
   /** dall-e-2 edits: one square PNG under 4 MB (and the mask too). */
   squarePngEditsUnder?: number;
+  /** dall-e-2 edits refuse an RGB image ("format must be in ['RGBA', 'LA', 'L']"): send it with alpha. */
+  alphaEditImage?: boolean;
   /** The mask form: OpenAI reads alpha 0 as "edit"; sd.cpp decodes the mask as grey (white = edit). */
   maskForm: 'alpha' | 'grey';
   /** Send the image part as `image[]` (sd.cpp's preferred name) instead of `image`. */
@@ -72,6 +74,7 @@ export const OPENAI_MODEL_RULES: Record<string, OpenAIModelRules> = {
     sendResponseFormat: true,
     qualities: ['standard'],
     squarePngEditsUnder: 4 * 1024 * 1024,
+    alphaEditImage: true,
     maskForm: 'alpha',
   },
 };

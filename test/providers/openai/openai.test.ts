@@ -116,6 +116,26 @@ describe('openai provider through the daemon', () => {
     assert.equal(fake.requests.length, before);
   });
 
+  it('dall-e-2 inpaints an ordinary RGB image: it is sent as RGBA, which the API requires', async () => {
+    const rgb = await solidPng(64, 64, [200, 40, 40]);
+    // The fake, like the API, refuses an RGB image part outright.
+    const direct = new FormData();
+    for (const [k, v] of Object.entries({ model: 'dall-e-2', prompt: 'x', response_format: 'b64_json' })) direct.append(k, v);
+    direct.append('image', new Blob([rgb], { type: 'image/png' }), 'image.png');
+    const refused = await fetch(`${fake.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: direct });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /format must be in \['RGBA', 'LA', 'L'\], got RGB/);
+
+    const mask = await rectMask(64, 64, { x: 0, y: 0, w: 32, h: 64 });
+    const { status, body } = await daemon.post('/v1/edit', { model: 'dall-e-2', prompt: 'x', image: b64(rgb), mask: b64(mask) });
+    assert.equal(status, 200, JSON.stringify(body));
+    const sent = fake.requests.at(-1)!.form!.image![0] as FilePart;
+    const meta = await sharp(sent.bytes).metadata();
+    assert.deepEqual([meta.format, meta.hasAlpha, meta.channels], ['png', true, 4]);
+    const [r, g, b] = await sharp(sent.bytes).removeAlpha().raw().toBuffer();
+    assert.deepEqual([r, g, b], [200, 40, 40], 'the pixels are unchanged');
+  });
+
   it('maps OpenAI error bodies: content policy -> 422 content_blocked, 429 with Retry-After, 500 -> 502, a missing key', async () => {
     const blocked = await daemon.post('/v1/generate', { model: 'gpt-image-1', prompt: 'something forbidden' });
     assert.equal(blocked.status, 422);
