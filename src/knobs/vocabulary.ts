@@ -15,8 +15,13 @@ export const SAMPLER_ALIASES = {
   dpm2_a: ['DPM2 a', 'dpm_2_ancestral', 'k_dpm_2_a', 'k_dpm_2_ancestral', 'KDPM2AncestralDiscrete', 'KDPM2AncestralDiscreteScheduler'],
   dpmpp_2s_a: ['DPM++ 2S a', 'dpmpp_2s_ancestral', 'dpm++2s_a', 'k_dpmpp_2s_a', 'k_dpmpp_2s_ancestral'],
   dpmpp_sde: ['DPM++ SDE', 'dpmpp_sde_gpu', 'k_dpmpp_sde'],
-  dpmpp_2m: ['DPM++ 2M', 'dpm++2m', 'dpm++2mv2', 'k_dpmpp_2m', 'DPMSolverMultistep', 'DPMSolverMultistepScheduler'],
-  dpmpp_2m_sde: ['DPM++ 2M SDE', 'dpmpp_2m_sde_gpu', 'dpm++2m_sde', 'dpm++2m_sde_bt', 'dpm++ 2m sde gpu', 'k_dpmpp_2m_sde'],
+  dpmpp_2m: ['DPM++ 2M', 'dpm++2m', 'k_dpmpp_2m', 'DPMSolverMultistep', 'DPMSolverMultistepScheduler'],
+  // Two real samplers each, never folded into the plain ones: sd.cpp's revised 2M, and the
+  // brownian-tree-noise 2M SDE (ComfyUI's `_gpu`, sd.cpp's `_bt`; sd.cpp's own alias table maps
+  // "dpm++ 2m sde gpu" to dpm++2m_sde_bt).
+  dpmpp_2m_v2: ['DPM++ 2M V2', 'dpm++2mv2'],
+  dpmpp_2m_sde: ['DPM++ 2M SDE', 'dpm++2m_sde', 'k_dpmpp_2m_sde'],
+  dpmpp_2m_sde_gpu: ['DPM++ 2M SDE GPU', 'dpm++2m_sde_bt', 'dpm++ 2m sde gpu'],
   dpmpp_2m_sde_heun: ['DPM++ 2M SDE Heun', 'dpmpp_2m_sde_heun_gpu'],
   dpmpp_3m_sde: ['DPM++ 3M SDE', 'dpmpp_3m_sde_gpu'],
   dpm_fast: ['DPM fast'],

@@ -20,6 +20,7 @@ export const COMFYUI_DIALECT: Dialect = {
     dpmpp_sde: 'dpmpp_sde',
     dpmpp_2m: 'dpmpp_2m',
     dpmpp_2m_sde: 'dpmpp_2m_sde',
+    dpmpp_2m_sde_gpu: 'dpmpp_2m_sde_gpu',
     dpmpp_2m_sde_heun: 'dpmpp_2m_sde_heun',
     dpmpp_3m_sde: 'dpmpp_3m_sde',
     dpm_fast: 'dpm_fast',

@@ -121,7 +121,7 @@ describe('openai provider through the daemon', () => {
     // The fake, like the API, refuses an RGB image part outright.
     const direct = new FormData();
     for (const [k, v] of Object.entries({ model: 'dall-e-2', prompt: 'x', response_format: 'b64_json' })) direct.append(k, v);
-    direct.append('image', new Blob([rgb], { type: 'image/png' }), 'image.png');
+    direct.append('image', new Blob([new Uint8Array(rgb)], { type: 'image/png' }), 'image.png');
     const refused = await fetch(`${fake.url}/v1/images/edits`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: direct });
     assert.equal(refused.status, 400);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /format must be in \['RGBA', 'LA', 'L'\], got RGB/);
