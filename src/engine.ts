@@ -18,6 +18,7 @@ import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type CacheMode, type Router } from './router/router.ts';
 import { settle, ZERO, type Reservation } from './policy/quota.ts';
+import { openRedis, type SharedRedis } from './scale/redis.ts';
 import { openStore, postgresUrl, type Store } from './store/index.ts';
 import { createUpscaler, type Upscaler } from './upscale/index.ts';
 import { upscaleSettingsFrom } from './upscale/settings.ts';
@@ -47,6 +48,8 @@ export interface Engine {
   router: Router;
   policy: Policy;
   store: Store;
+  /** The Redis replicas share, when `redis:` is configured. */
+  redis?: SharedRedis;
   metrics: Metrics;
   logger: Logger;
   /** Background work with an id: async generate and edit, and any other long job. */
@@ -102,6 +105,8 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   });
   mkdirSync(config.server.data_dir, { recursive: true });
   const env = options.env ?? process.env;
+  // Redis first: a missing URL variable then fails before anything is opened that would leak.
+  const redis = openRedis(config, env);
   const store = await openStore(config, env);
   // With PostgreSQL the jobs are rows every replica reads; embedded, they live in this process.
   const jobs: Jobs =
@@ -137,6 +142,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
     router,
     policy,
     store,
+    redis,
     metrics,
     logger,
     jobs,
@@ -179,6 +185,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       await upscaler.close();
       await router.close();
       await store.close();
+      await redis?.close();
     },
   };
 }

@@ -173,6 +173,16 @@ export const StoreConfig = z
   })
   .strict();
 
+/** Redis shared by replicas (see src/scale/redis.ts); absent, everything stays per-process. */
+export const RedisConfig = z
+  .object({
+    /** The environment variable holding the Redis URL (it may carry a password, so never the config file). */
+    url_env: z.string().min(1).default('KIMAGING_REDIS_URL'),
+    /** Prefix of every key this service writes, so replicas of one deployment share and others do not collide. */
+    key_prefix: z.string().min(1).default('kimg:'),
+  })
+  .strict();
+
 export const LogConfig = z
   .object({
     /** debug also logs prompts; info and above never do. */
@@ -225,6 +235,7 @@ export const Config = z
     jobs: JobsConfig.default(JobsConfig.parse({})),
     log: LogConfig.default(LogConfig.parse({})),
     store: StoreConfig.default(StoreConfig.parse({})),
+    redis: RedisConfig.optional(),
   })
   .strict();
 
@@ -237,3 +248,4 @@ export type CacheConfig = z.infer<typeof CacheConfig>;
 export type JobsConfig = z.infer<typeof JobsConfig>;
 export type UpscaleConfig = z.infer<typeof UpscaleConfig>;
 export type StoreConfig = z.infer<typeof StoreConfig>;
+export type RedisConfig = z.infer<typeof RedisConfig>;

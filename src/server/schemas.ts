@@ -191,6 +191,7 @@ export const HealthResponse = z
       .openapi({ description: 'The nsfwjs output filter: loading for some seconds after start (requests that need it wait up to load_wait_ms), failed if it could not load' }),
     backends: z.array(BackendHealth),
     store: DependencyHealth.openapi({ description: 'Whether the store answers; with PostgreSQL down, image requests get 503 store_unavailable' }),
+    redis: DependencyHealth.optional().openapi({ description: 'Whether Redis answers; present only when `redis:` is configured' }),
   })
   .openapi('Health');
 

@@ -49,6 +49,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
         image_filter: engine.policy.imageClassifier?.state ?? ('off' as const),
         backends: engine.router.health(),
         store: await engine.store.health(),
+        ...(engine.redis && { redis: await engine.redis.health() }),
       },
       200,
     ),
