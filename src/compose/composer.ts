@@ -1,6 +1,6 @@
 /**
  * Composition: template + data -> checked values -> content hash -> cache, or render (images
- * resolved, undrawable text reported, satori, resvg, optional WebP/JPEG) -> cache.
+ * resolved, undrawable text reported, Takumi or satori + resvg, PNG/WebP/JPEG) -> cache.
  * The hash is taken before anything is rendered, so a route can answer 304 or a cache hit without
  * drawing, and identical requests in flight share one render.
  */
@@ -18,8 +18,8 @@ import { renderCard } from './render.ts';
 import type { ResolvedValues, Template } from './template.ts';
 import { BUILT_IN_TEMPLATES } from './templates/index.ts';
 
-/** Bump when a change to fonts, renderer or built-in layouts changes output bytes. */
-const RENDERER_VERSION = 'compose/4';
+/** Bump when a change to fonts, renderer or built-in layouts changes output bytes (the renderer's name joins the key too). */
+const RENDERER_VERSION = 'compose/5';
 
 export interface TemplateInfo {
   id: string;
@@ -97,7 +97,7 @@ export function createComposer(options: ComposerOptions): Composer {
     const tree = card.template.build(resolved, card.size);
     let bytes: Uint8Array;
     try {
-      bytes = await renderCard(tree, card.size, fonts, card.format);
+      bytes = await renderCard(tree, card.size, fonts, card.format, config.compose.renderer);
     } catch (error) {
       // A custom template can put caller text where the renderer wants CSS; that is bad data.
       // In a built-in template it is our bug, and stays a 500.
@@ -124,7 +124,7 @@ export function createComposer(options: ComposerOptions): Composer {
         if (template.fields[name]!.type === 'text') refuseBlank(String(value), name, param(name), fonts);
       }
       const key = createHash('sha256')
-        .update(JSON.stringify([RENDERER_VERSION, template.fingerprint, format, sortedEntries(values), hasGenerateLayer(values) ? namespace : null]))
+        .update(JSON.stringify([RENDERER_VERSION, config.compose.renderer, template.fingerprint, format, sortedEntries(values), hasGenerateLayer(values) ? namespace : null]))
         .digest('hex')
         .slice(0, 40);
       return { template, values, format, size: template.size(values), key };

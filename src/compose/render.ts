@@ -1,7 +1,8 @@
 /**
- * Tree -> satori (SVG) -> resvg (pixels) -> PNG, WebP or JPEG. Everything the renderer may draw is already inline: image
- * sources must be data URLs and no style may point at a URL, because satori would fetch one.
- * resvg loads no system fonts; text is already vector paths from our shipped fonts.
+ * Tree -> pixels -> PNG, WebP or JPEG. Two renderers draw the same element tree: Takumi (the
+ * default, native, takumi.ts) or satori (SVG) + resvg. Everything a renderer may draw is already
+ * inline: image sources must be data URLs and no style may point at a URL, because satori would
+ * fetch one. resvg loads no system fonts; satori's text is already vector paths from our fonts.
  */
 import { Resvg } from '@resvg/resvg-js';
 import satori from 'satori';
@@ -9,19 +10,21 @@ import type { Size } from '../imagegen/index.ts';
 import { encodeRaw, type OutputFormat } from '../images/index.ts';
 import { fitText, LINE_HEIGHT } from './fit.ts';
 import type { FontSet, FontWeight } from './fonts.ts';
+import { drawWithTakumi } from './takumi.ts';
 import type { Style, TreeNode } from './tree.ts';
 
-interface SatoriElement {
+export type CardRenderer = 'takumi' | 'satori';
+
+export interface SatoriElement {
   type: string;
   props: Record<string, unknown>;
 }
 
-/**
- * resvg rasterises; sharp (through images/) encodes the pixels: its PNG encoder is about twice as
- * fast as resvg's own at a smaller size, and WebP/JPEG come from the same pixels directly.
- */
-export async function renderCard(tree: TreeNode, size: Size, fonts: FontSet, format: OutputFormat): Promise<Uint8Array> {
+export async function renderCard(tree: TreeNode, size: Size, fonts: FontSet, format: OutputFormat, renderer: CardRenderer = 'takumi'): Promise<Uint8Array> {
   const root = toSatoriElement(tree, fonts);
+  if (renderer === 'takumi') return drawWithTakumi(root, size, fonts, format);
+  // resvg rasterises; sharp encodes: its PNG encoder is about twice as fast as resvg's own at a
+  // smaller size, and WebP/JPEG come from the same pixels directly.
   const svg = await satori(root as never, { width: size.width, height: size.height, fonts: fonts.satori, embedFont: true });
   const rendered = new Resvg(svg, { fitTo: { mode: 'original' }, font: { loadSystemFonts: false } }).render();
   return encodeRaw({ data: rendered.pixels, width: rendered.width, height: rendered.height, channels: 4, premultiplied: true }, format);

@@ -77,6 +77,11 @@ export const ComposeConfig = z
      * Text and inline images only: a generate layer still needs a key (no anonymous generation).
      */
     public_cards: z.boolean().default(false),
+    /**
+     * Who draws cards: Takumi (native, about 3x faster; the default) or satori + resvg. Both draw
+     * the same trees; satori is kept for a custom template whose CSS Takumi draws differently.
+     */
+    renderer: z.enum(['takumi', 'satori']).default('takumi'),
     /** Custom templates by id: size, fields and a JSON element tree with {{field}} placeholders. */
     templates: z
       .record(z.string(), CustomTemplateSchema)

@@ -203,7 +203,7 @@ describe('compose: custom templates from the config', () => {
     const { composer } = await makeComposer({ compose: { templates: { quote } } });
     assert.ok(composer.list().some((t) => t.id === 'quote' && !t.builtIn));
     const card = await composer.compose(composer.prepare('quote', { text: 'Simple is better.' }));
-    const { data, info } = await sharp(card.bytes).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(card.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true }); // an opaque card may be RGB
     assert.deepEqual([info.width, info.height], [600, 300]);
     assert.deepEqual([...data.subarray(info.width * 4 * 299 + 4 * 599, info.width * 4 * 299 + 4 * 599 + 3)], [0x11, 0x22, 0x33]);
   });
@@ -240,7 +240,7 @@ describe('compose: custom templates as HTML/CSS text', () => {
   it('renders at its size with the fields filled in', async () => {
     const { composer } = await makeComposer({ compose: { templates: { note: template } } });
     const card = await composer.compose(composer.prepare('note', { headline: 'HTML templates' }));
-    const { data, info } = await sharp(card.bytes).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(card.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true }); // an opaque card may be RGB
     assert.deepEqual([info.width, info.height], [640, 320]);
     assert.deepEqual([...data.subarray(4 * (info.width * 5 + 5), 4 * (info.width * 5 + 5) + 3)], [0x7c, 0x3a, 0xed]);
     // The fitted headline is drawn: some pixels in its band are near white.
@@ -262,6 +262,40 @@ describe('compose: custom templates as HTML/CSS text', () => {
     ];
     for (const [bad, reason] of cases) {
       assert.throws(() => parseConfig({ compose: { templates: { note: { ...template, html: bad } } } }), (error: Error) => reason.test(error.message), bad);
+    }
+  });
+});
+
+describe('compose: renderers', () => {
+  const card = { title: 'Cards in every script: Ελληνικά, Кириллица, नमस्ते', subtitle: 'same tree, two renderers', theme: 'dark', gradient: '#0b1120,#312e81' };
+  const pixels = async (bytes: Uint8Array) => (await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true })).data;
+
+  it('Takumi (the default) and satori draw the same card, each byte-stable, under different ETags', async () => {
+    const takumi = (await makeComposer({ compose: { disk_cache: false } })).composer;
+    const satori = (await makeComposer({ compose: { disk_cache: false, renderer: 'satori' } })).composer;
+    const [a, b] = [takumi.prepare('og', card), satori.prepare('og', card)];
+    assert.notEqual(a.key, b.key, 'the renderer joins the cache key');
+    const [first, again, other] = [await takumi.render(a), await takumi.render(a), await satori.render(b)];
+    assert.ok(Buffer.from(first.bytes).equals(Buffer.from(again.bytes)), 'same input, same bytes');
+    const [p, q] = [await pixels(first.bytes), await pixels(other.bytes)];
+    assert.equal(p.length, q.length);
+    let diff = 0;
+    let different = 0;
+    for (let i = 0; i < p.length; i++) {
+      diff += Math.abs(p[i]! - q[i]!);
+      if (Math.abs(p[i]! - q[i]!) > 64) different++;
+    }
+    // Anti-aliasing differs at glyph edges; layout, colours and text must not.
+    assert.ok(diff / p.length < 3, `mean difference ${diff / p.length}`);
+    assert.ok(different / p.length < 0.01, `${different} channel values far apart`);
+  });
+
+  it('encodes WebP and JPEG from Takumi too', async () => {
+    const { composer } = await makeComposer({ compose: { disk_cache: false } });
+    for (const format of ['webp', 'jpeg'] as const) {
+      const drawn = await composer.render(composer.prepare('og', card, format));
+      const meta = await sharp(drawn.bytes).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], [format, 1200, 630]);
     }
   });
 });
