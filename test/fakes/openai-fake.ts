@@ -19,7 +19,7 @@
  * model, seed and response_format are ignored, `<sd_cpp_extra_args>` is parsed out of the prompt,
  * the mask is read as grey, errors are `{"error": "<string>"}`.
  * Prompts that steer the fake: "slow" (answers after 1.5 s), "ratelimit" (429), "crash" (500);
- * streamed: "slowstream" (events 300 ms apart), "streamfail" (a flat `event: error` after the first
+ * streamed: "stepwise" (events 300 ms apart), "streamfail" (a flat `event: error` after the first
  * partial), "streamblocked" (a nested moderation_blocked error event), "streamdrop" (the connection
  * is cut after the first partial). Each stream is recorded in `streams`.
  */
@@ -175,7 +175,7 @@ async function sendStream(res: ServerResponse, record: StreamRecord, plan: Strea
   });
   const common = { background: 'opaque', created_at: Math.floor(Date.now() / 1000), output_format: 'png', quality: 'medium', size: `${plan.width}x${plan.height}` };
   const send = async (event: string, data: unknown) => {
-    if (prompt.includes('slowstream') && record.sent.length > 0) await delay(300);
+    if (prompt.includes('stepwise') && record.sent.length > 0) await delay(300);
     if (res.destroyed) return false;
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     record.sent.push(event);

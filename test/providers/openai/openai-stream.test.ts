@@ -108,7 +108,7 @@ describe('openai streaming (gpt-image partial images) as a library', () => {
     const call = provider()
       .imageModel('gpt-image-1')
       .generate(
-        'slowstream fox',
+        'stepwise fox',
         withSignal(controller.signal),
         withProgress((event) => {
           events.push(event);
@@ -117,10 +117,17 @@ describe('openai streaming (gpt-image partial images) as a library', () => {
       );
     await assert.rejects(call, (error: unknown) => ImagegenError.is(error, 'cancelled'));
     assert.equal(events.length, 1, 'one preview, then the abort');
-    const record = fake.streams.find((s) => s.prompt === 'slowstream fox')!;
+    const record = fake.streams.find((s) => s.prompt === 'stepwise fox')!;
     for (let i = 0; i < 50 && !record.closedEarly; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(record.closedEarly, true, 'the connection was closed by the client');
     assert.deepEqual(record.sent, ['image_generation.partial_image']);
+  });
+
+  it('the per-call timeout covers the whole stream, not only its headers', async () => {
+    const quick = createOpenAIProvider({ baseURL: `${fake.url}/v1`, apiKey: KEY, timeoutMs: 450 }).imageModel('gpt-image-1');
+    const events: ProgressEvent[] = [];
+    await assert.rejects(quick.generate('stepwise timeout', withProgress((event) => events.push(event))), (error: unknown) => ImagegenError.is(error, 'provider_timeout'));
+    assert.ok(events.length >= 1, 'the stream had started');
   });
 });
 
@@ -149,7 +156,7 @@ describe('openai streaming through the daemon', () => {
   });
 
   it('an async job shows the partial images as progress previews in its events, then the completed image with its tokens', async () => {
-    const accepted = await daemon.post('/v1/generate', { model: 'gpt-image-1', prompt: 'slowstream owl', async: true });
+    const accepted = await daemon.post('/v1/generate', { model: 'gpt-image-1', prompt: 'stepwise owl', async: true });
     assert.equal(accepted.status, 202);
     const events = jobEvents(await (await fetch(`${daemon.url}/v1/jobs/${accepted.body.id}/events`)).text());
     const previews = events.filter((e) => e.progress?.preview);
@@ -158,11 +165,11 @@ describe('openai streaming through the daemon', () => {
     assert.equal(last.fraction, 0.667);
     assert.equal(last.message, 'partial image 2 of 2');
     assert.deepEqual([last.preview.mime_type, last.preview.width, last.preview.height], ['image/png', 1024, 1024]);
-    assert.deepEqual(Buffer.from(last.preview.b64_json, 'base64'), await paintPng(1024, 1024, 'slowstream owl|partial 1'));
+    assert.deepEqual(Buffer.from(last.preview.b64_json, 'base64'), await paintPng(1024, 1024, 'stepwise owl|partial 1'));
     assert.equal(events.at(-1)!.status, 'succeeded');
 
     const job = (await (await fetch(`${daemon.url}/v1/jobs/${accepted.body.id}`)).json()) as any;
-    assert.deepEqual(Buffer.from(job.result.images[0].b64_json, 'base64'), await paintPng(1024, 1024, 'slowstream owl|0'));
+    assert.deepEqual(Buffer.from(job.result.images[0].b64_json, 'base64'), await paintPng(1024, 1024, 'stepwise owl|0'));
     assert.deepEqual([job.result.usage.input_tokens, job.result.usage.output_tokens, job.result.usage.total_tokens], [50, 100, 150]);
   });
 
