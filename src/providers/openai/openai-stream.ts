@@ -41,8 +41,8 @@ export async function readImageStream(response: Response, options: StreamOptions
   for await (const sse of readServerSentEvents(response, { provider, signal: call.signal })) {
     if (sse.data === '[DONE]') break;
     const data = parseEvent(sse.data, provider);
-    if (sse.event === 'error' || (data && typeof data === 'object' && 'error' in data)) throw openAIStreamError(provider, data);
-    const event = (data ?? {}) as Record<string, unknown>;
+    const event = (data && typeof data === 'object' ? data : {}) as Record<string, unknown>;
+    if (sse.event === 'error' || event.error) throw openAIStreamError(provider, data);
     const type = typeof event.type === 'string' ? event.type : sse.event;
     if (type === names.partial) await reportPartial(event, options);
     else if (type === names.completed) {
