@@ -101,6 +101,8 @@ export interface ProgressEvent {
   step?: number;
   totalSteps?: number;
   message?: string;
+  /** A look at the unfinished image, where the backend sends one (OpenAI's partial images). */
+  preview?: Image;
 }
 
 /** Per-call settings that are not part of the request's identity. */

@@ -1,11 +1,11 @@
 /**
  * Async jobs: any long piece of work (a generation, an edit, an upscale) run in the background
  * with an id, a status, its place in a queue, its progress and, when done, its result or error.
- * Finished jobs stay readable for `ttlMs`. The runner knows nothing of images: a kind, a tenant
- * and a function that gets a signal and two callbacks.
+ * Finished jobs stay readable for `ttlMs`. The runner knows nothing of images (beyond carrying a
+ * progress preview as base64): a kind, a tenant and a function that gets a signal and two callbacks.
  */
 import { randomUUID } from 'node:crypto';
-import { ImagegenError, type ProgressEvent } from '../imagegen/index.ts';
+import { ImagegenError, type Image, type ProgressEvent } from '../imagegen/index.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -27,6 +27,14 @@ export interface JobContext {
   reserved(reservation: unknown): Promise<void>;
 }
 
+/** A progress preview on the wire, in the shape of an answer's image. */
+export interface PreviewView {
+  b64_json: string;
+  mime_type: string;
+  width?: number;
+  height?: number;
+}
+
 /** The wire view of a job (snake_case); `result` only once it succeeded. */
 export interface JobView {
   id: string;
@@ -37,7 +45,7 @@ export interface JobView {
   started_at?: string;
   finished_at?: string;
   queue_position?: number;
-  progress?: { fraction?: number; step?: number; total_steps?: number; message?: string };
+  progress?: { fraction?: number; step?: number; total_steps?: number; message?: string; preview?: PreviewView };
   result?: unknown;
   error?: { code: string; message: string; param?: string };
 }
@@ -140,6 +148,7 @@ export class JobRunner {
             ...(event.step !== undefined && { step: event.step }),
             ...(event.totalSteps !== undefined && { total_steps: event.totalSteps }),
             ...(event.message !== undefined && { message: event.message }),
+            ...(event.preview !== undefined && { preview: previewView(event.preview) }),
           },
         });
       },
@@ -237,4 +246,8 @@ export class JobRunner {
 function describe(error: unknown): NonNullable<JobView['error']> {
   if (error instanceof ImagegenError) return { code: error.code, message: error.message, ...(error.param !== undefined && { param: error.param }) };
   return { code: 'internal_error', message: 'internal error; see the daemon log' };
+}
+
+function previewView({ bytes, mimeType, width, height }: Image): PreviewView {
+  return { b64_json: Buffer.from(bytes).toString('base64'), mime_type: mimeType, ...(width !== undefined && { width }), ...(height !== undefined && { height }) };
 }

@@ -1,7 +1,9 @@
 /**
  * One OpenAI Images model: POST /images/generations (JSON) for text-to-image, POST /images/edits
  * (multipart, PNG parts, canonical mask -> transparent-means-edit) for edits. Base64 only. Knobs
- * OpenAI has no field for come back as warnings; token usage is kept.
+ * OpenAI has no field for come back as warnings; token usage is kept. GPT image models stream a
+ * one-image call (`stream: true`, `partial_images`) so its partial images reach onProgress as
+ * previews; n > 1 stays one plain call, as no stream event says which image it belongs to.
  */
 import { z } from 'zod';
 import { ImagegenError, defineImageModel, invalidRequest, seedAt, type ImageModel, type SeededRequest, type Warning } from '../../imagegen/index.ts';
@@ -11,6 +13,7 @@ import { errorFromResponse, httpCall, readJson, type FetchFunction } from '../ht
 import { asAsked, bytesFromBase64, outputImage } from '../provider-utils.ts';
 import { issueMessage, issueParam } from '../../zod-messages.ts';
 import { parseOpenAIError } from './openai-error.ts';
+import { readImageStream, type ImagesRoute } from './openai-stream.ts';
 import { openAIModelRules, type OpenAIModelRules } from './openai-settings.ts';
 
 export interface OpenAIModelConfig {
@@ -25,8 +28,13 @@ export interface OpenAIModelConfig {
   /** stable-diffusion.cpp's /v1: embed seed and knobs as `<sd_cpp_extra_args>` in the prompt. */
   sdCppExtraArgs: boolean;
   concurrency: number;
+  /** Partial images a streamed call asks for (1-3); 0 sends no `stream` at all. */
+  partialImages: number;
   decodeLimits?: DecodeLimits;
 }
+
+/** OpenAI takes 0-3 (openai-node ImageGenerateParamsBase.partial_images); 0 here means "do not stream". */
+export const PARTIAL_IMAGES_MAX = 3;
 
 /** Per-request extras a library caller may pass as `providerOptions.openai`. */
 export const OpenAIRequestOptions = z
@@ -37,6 +45,8 @@ export const OpenAIRequestOptions = z
     moderation: z.enum(['low', 'auto']).optional(),
     input_fidelity: z.enum(['high', 'low']).optional(),
     user: z.string().optional(),
+    /** Overrides the backend's partial_images for this call; 0 turns streaming off. */
+    partial_images: z.number().int().min(0).max(PARTIAL_IMAGES_MAX).optional(),
   })
   .strict();
 
@@ -56,6 +66,8 @@ export function createOpenAIImageModel(id: string, config: OpenAIModelConfig): I
     concurrency: config.concurrency,
     async doGenerate(request, call) {
       const { knobs, warnings } = normalizeKnobs(asAsked(request), rules.dialect);
+      const options = parseRequestOptions(request);
+      const partials = partialImages(request, rules, options, config.partialImages, warnings);
       const fields: Record<string, unknown> = {
         ...config.extraFields,
         model: id,
@@ -63,16 +75,23 @@ export function createOpenAIImageModel(id: string, config: OpenAIModelConfig): I
         n: request.n,
         ...(knobs.size && { size: `${knobs.size.width}x${knobs.size.height}` }),
         ...(rules.sendResponseFormat && { response_format: 'b64_json' }),
-        ...requestOptions(request, rules, warnings),
+        ...requestOptions(request, rules, options, warnings),
+        ...(partials > 0 && { stream: true, partial_images: partials }),
       };
       const post = (path: string, init: RequestInit) =>
         httpCall(`${config.baseURL}${path}`, { method: 'POST', ...init }, { provider: config.provider, fetch: config.fetch, timeoutMs: config.timeoutMs, signal: call.signal });
 
+      const route: ImagesRoute = request.image ? '/images/edits' : '/images/generations';
       const response = request.image
-        ? await post('/images/edits', { headers: config.headers(), body: await editForm(fields, request, rules, config.decodeLimits, warnings) })
-        : await post('/images/generations', { headers: { ...config.headers(), 'content-type': 'application/json' }, body: JSON.stringify(fields) });
+        ? await post(route, { headers: config.headers(), body: await editForm(fields, request, rules, config.decodeLimits, warnings) })
+        : await post(route, { headers: { ...config.headers(), 'content-type': 'application/json' }, body: JSON.stringify(fields) });
       if (!response.ok) throw await errorFromResponse(response, config.provider, parseOpenAIError);
-      const parsed = ImagesAnswer.safeParse(await readJson(response, config.provider));
+      // A gateway that ignores `stream` answers JSON: read whichever came.
+      const streamed = response.headers.get('content-type')?.startsWith('text/event-stream');
+      const body = streamed
+        ? await readImageStream(response, { provider: config.provider, route, partials, call, decodeLimits: config.decodeLimits })
+        : await readJson(response, config.provider);
+      const parsed = ImagesAnswer.safeParse(body);
       if (!parsed.success) {
         throw new ImagegenError('provider_error', `${config.provider} answered without an image list (data[])`, { provider: config.provider, retryable: true });
       }
@@ -109,8 +128,9 @@ export function createOpenAIImageModel(id: string, config: OpenAIModelConfig): I
   });
 }
 
-/** quality and style, checked against the model's table; the other extras pass through. */
-function requestOptions(request: SeededRequest, rules: OpenAIModelRules, warnings: Warning[]): Record<string, unknown> {
+type RequestOptions = z.infer<typeof OpenAIRequestOptions>;
+
+function parseRequestOptions(request: SeededRequest): RequestOptions {
   const raw = request.providerOptions?.openai;
   if (raw === undefined) return {};
   const parsed = OpenAIRequestOptions.safeParse(raw);
@@ -118,7 +138,12 @@ function requestOptions(request: SeededRequest, rules: OpenAIModelRules, warning
     const issue = parsed.error.issues[0]!;
     throw invalidRequest(`providerOptions.openai: ${issueMessage(issue, raw, 'provider_options')}`, issueParam(issue, 'provider_options'));
   }
-  const { quality, style, ...rest } = parsed.data;
+  return parsed.data;
+}
+
+/** quality and style, checked against the model's table; the other extras pass through. */
+function requestOptions(request: SeededRequest, rules: OpenAIModelRules, options: RequestOptions, warnings: Warning[]): Record<string, unknown> {
+  const { quality, style, partial_images: _streaming, ...rest } = options;
   const out: Record<string, unknown> = { ...rest };
   for (const [field, value, allowed] of [
     ['quality', quality, rules.qualities],
@@ -132,6 +157,19 @@ function requestOptions(request: SeededRequest, rules: OpenAIModelRules, warning
     } else out[field] = value;
   }
   return out;
+}
+
+/**
+ * How many partial images this call streams (0: a plain JSON call). Only GPT image models stream,
+ * and only with n = 1; a caller who asked for partials where none can come is told so.
+ */
+function partialImages(request: SeededRequest, rules: OpenAIModelRules, options: RequestOptions, configured: number, warnings: Warning[]): number {
+  const wanted = options.partial_images ?? configured;
+  if (wanted === 0) return 0;
+  const reason = !rules.streams ? `${rules.dialect.name} does not stream partial images` : request.n > 1 ? 'partial images are streamed only when n is 1' : undefined;
+  if (reason === undefined) return wanted;
+  if (options.partial_images !== undefined) dropKnob(request, warnings, 'partial_images', reason, '; it was ignored');
+  return 0;
 }
 
 /** The multipart body of an edit: PNG parts (OpenAI refuses application/octet-stream), the mask in the backend's form. */

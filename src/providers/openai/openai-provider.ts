@@ -7,7 +7,7 @@ import type { DecodeLimits } from '../../images/index.ts';
 import { apiKeyFrom, errorFromResponse, httpCall, readJson, type FetchFunction } from '../http.ts';
 import { modelInfo, modelsById } from '../provider-utils.ts';
 import { parseOpenAIError } from './openai-error.ts';
-import { createOpenAIImageModel } from './openai-image-model.ts';
+import { PARTIAL_IMAGES_MAX, createOpenAIImageModel } from './openai-image-model.ts';
 import { OPENAI_MODEL_RULES, type OpenAIImageModelId } from './openai-settings.ts';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -31,6 +31,11 @@ export interface OpenAIProviderSettings {
   sdCppExtraArgs?: boolean;
   /** Calls in flight at once when n is split (default 2). */
   concurrency?: number;
+  /**
+   * GPT image models: partial images to stream per one-image call, 1-3 (default 2), each reported
+   * to onProgress as a preview; 0 turns streaming off. Other models never stream.
+   */
+  partialImages?: number;
   decodeLimits?: DecodeLimits;
 }
 
@@ -56,6 +61,7 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): Ope
     extraFields: settings.extraFields ?? {},
     sdCppExtraArgs: settings.sdCppExtraArgs ?? false,
     concurrency: settings.concurrency ?? 2,
+    partialImages: partialImagesSetting(settings.partialImages),
     decodeLimits: settings.decodeLimits,
   };
 
@@ -79,4 +85,12 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings = {}): Ope
         .map((id) => modelInfo(imageModel(id)));
     },
   };
+}
+
+function partialImagesSetting(value: number | undefined): number {
+  if (value === undefined) return 2;
+  if (!Number.isInteger(value) || value < 0 || value > PARTIAL_IMAGES_MAX) {
+    throw new ImagegenError('invalid_request', `partialImages must be an integer from 0 to ${PARTIAL_IMAGES_MAX}, not ${value}`, { param: 'partial_images' });
+  }
+  return value;
 }

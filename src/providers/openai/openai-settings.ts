@@ -35,6 +35,8 @@ export interface OpenAIModelRules {
   maskForm: 'alpha' | 'grey';
   /** Send the image part as `image[]` (sd.cpp's preferred name) instead of `image`. */
   imageArrayField?: boolean;
+  /** Takes `stream: true` with `partial_images` (GPT image models only, backends.md 1.1). */
+  streams?: boolean;
 }
 
 const ALL: readonly Capability[] = ['txt2img', 'img2img', 'inpaint'];
@@ -47,6 +49,7 @@ const gptImage = (id: string): OpenAIModelRules => ({
   sendResponseFormat: false,
   qualities: GPT_QUALITIES,
   maskForm: 'alpha',
+  streams: true,
 });
 
 export const OPENAI_MODEL_RULES: Record<string, OpenAIModelRules> = {
