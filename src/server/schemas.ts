@@ -210,7 +210,16 @@ export const JobResponse = z
     finished_at: z.string().optional(),
     queue_position: z.number().int().optional().openapi({ description: '1-based place in the backend line while queued' }),
     progress: z
-      .object({ fraction: z.number().optional(), step: z.number().int().optional(), total_steps: z.number().int().optional(), message: z.string().optional() })
+      .object({
+        fraction: z.number().optional(),
+        step: z.number().int().optional(),
+        total_steps: z.number().int().optional(),
+        message: z.string().optional(),
+        preview: z
+          .object({ b64_json: z.string(), mime_type: z.string(), width: z.number().int(), height: z.number().int() })
+          .optional()
+          .openapi({ description: 'The latest partial image, where the backend sends them (OpenAI gpt-image streaming)' }),
+      })
       .optional(),
     result: ImagesResponse.optional().openapi({ description: 'Once succeeded: the answer the synchronous call would have given' }),
     error: ErrorBody.shape.error.optional(),
