@@ -7,11 +7,12 @@
  * 2. Jain's fairness index between a heavy and a light tenant while both have work queued, beside
  *    a FIFO baseline (the same load with no tenant separation);
  * 3. the daemon's added latency over the backend's own, at p50 and p99, through app.request;
- * 4. coalescing: k identical requests at once, and how many backend calls they made.
+ * 4. coalescing: k identical requests at once, and how many backend calls they made;
+ * 5. the nsfwjs image filter's cost per image, filter on against off (bench/image-filter.ts).
  *
  * Requests pass the whole gateway: an API key, the tenant's policy, the usage ledger in SQLite.
- * The nsfwjs image filter is off: it is a classifier's cost per image (tens of ms on the wasm
- * backend), not the router's, and would swamp what is measured here.
+ * The image filter is off for 1-4: it is a classifier's cost per image (tens of ms on the wasm
+ * backend), not the router's, and would swamp what is measured there; 5 measures it apart.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import type { ProviderType } from '../src/providers/registry.ts';
 import { createKey } from '../src/policy/index.ts';
 import { createApp } from '../src/server/app.ts';
 import { loadavg } from 'node:os';
+import { measureImageFilter } from './image-filter.ts';
 import { measureOverhead, overheadEngine } from './overhead.ts';
 
 const POOL = 4;
@@ -182,6 +184,7 @@ await engine.close();
 const solo = await overheadEngine();
 const side = await measureOverhead(solo.engine, solo.headers);
 await solo.engine.close();
+const filter = await measureImageFilter(20);
 const addedP50 = side.p50 - side.bareP50;
 const addedP99 = side.p99 - side.bareP99;
 
@@ -196,6 +199,8 @@ const rows: [string, string, string, string, boolean | undefined][] = [
   ['added over a bare Hono handler p50 (ms)', addedP50.toFixed(2), `gateway ${side.p50.toFixed(2)} vs bare ${side.bareP50.toFixed(2)} over the backend's own time, interleaved`, '< 1', addedP50 < 1],
   ['added over a bare Hono handler p99 (ms)', addedP99.toFixed(2), `gateway ${side.p99.toFixed(2)} vs bare ${side.bareP99.toFixed(2)}`, '< 3', addedP99 < 3],
   ['coalescing: backend calls', `${calls}`, `${COALESCE_K} identical requests at once`, '1', calls === 1],
+  ['image filter added per image p50 (ms)', filter.addedP50.toFixed(1), `512x512 stub, filter on ${filter.withP50.toFixed(1)} vs off ${filter.withoutP50.toFixed(1)}; classify alone p95 ${filter.classifyP95.toFixed(1)}`, '< 100', filter.addedP50 < 100],
+  ['  event-loop delay p99 while filtering (ms)', filter.loopDelayP99.toFixed(1), `without the filter ${filter.baselineLoopDelayP99.toFixed(1)}; nsfwjs runs in a worker thread`, '', undefined],
 ];
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.toString().length), ['measure', 'value', 'setup', 'goal'][c]!.length));
 const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
