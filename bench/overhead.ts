@@ -102,8 +102,6 @@ export async function measureOverhead(engine: Engine, headers: Record<string, st
       baseline.push(b);
     }
   }
-  const added = gateway.map((g, i) => g - baseline[i]!);
-  void added;
   return { p50: percentile(gateway, 50), p99: percentile(gateway, 99), bareP50: percentile(baseline, 50), bareP99: percentile(baseline, 99) };
 }
 
