@@ -84,3 +84,19 @@ export async function maskToAlphaPng(image: Uint8Array, mask: CanonicalMask, lim
   for (let p = 0; p < mask.width * mask.height; p++) data[p * 4 + 3] = mask.data[p] === 255 ? 0 : 255;
   return new Uint8Array(await sharp(data, { raw: { width: mask.width, height: mask.height, channels: 4 } }).png().toBuffer());
 }
+
+/**
+ * The reverse, for callers that speak OpenAI (POST /v1/images/edits): a mask whose fully
+ * transparent pixels (alpha 0) are the area to edit becomes a canonical white-on-black PNG.
+ * A mask with no alpha channel cannot be read that way: a 400 saying so.
+ */
+export async function alphaMaskToCanonicalPng(bytes: Uint8Array, param: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<Uint8Array> {
+  const info = await inspectImage(bytes, param, limits);
+  if (!info.hasAlpha) {
+    throw invalidRequest(`${param} has no alpha channel; OpenAI-style masks mark the area to edit as fully transparent (alpha 0)`, param);
+  }
+  const { data, width, height } = await decodeRaw(bytes, param, { limits, channels: 4 });
+  const grey = Buffer.alloc(width * height);
+  for (let p = 0; p < grey.length; p++) grey[p] = data[p * 4 + 3] === 0 ? 255 : 0;
+  return new Uint8Array(await sharp(grey, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+}

@@ -18,6 +18,7 @@ import { registerMetaRoutes } from './routes/meta.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerUpscaleRoutes } from './routes/upscale.ts';
+import { registerOpenAIImageRoutes } from './openai/images.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -70,6 +71,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerJobRoutes(app, engine);
   registerMetricsRoutes(app, engine);
   registerUpscaleRoutes(app, engine);
+  registerOpenAIImageRoutes(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -25,6 +25,34 @@ const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   cancelled: 499 as ContentfulStatusCode,
 };
 
+/**
+ * OpenAI's error `type` for each code, so every error body has OpenAI's shape too
+ * ({message, type, param, code}) and OpenAI clients read ours as their own.
+ */
+const TYPE_BY_CODE: Record<ErrorCode, string> = {
+  invalid_request: 'invalid_request_error',
+  unauthorized: 'authentication_error',
+  forbidden: 'permission_error',
+  not_found: 'invalid_request_error',
+  payload_too_large: 'invalid_request_error',
+  unsupported: 'invalid_request_error',
+  content_blocked: 'invalid_request_error',
+  quota_exceeded: 'insufficient_quota',
+  rate_limited: 'rate_limit_error',
+  overloaded: 'rate_limit_error',
+  provider_error: 'server_error',
+  provider_timeout: 'server_error',
+  store_unavailable: 'server_error',
+  cancelled: 'invalid_request_error',
+};
+
+/** The wire body of an error; anything not ours is an internal error, with no detail. */
+export function errorBody(error: unknown): { error: { code: string; type: string; message: string; param?: string } } {
+  const known = toImagegenError(error);
+  if (!known) return { error: { code: 'internal_error', type: 'server_error', message: 'internal error; see the daemon log' } };
+  return { error: { code: known.code, type: TYPE_BY_CODE[known.code], message: known.message, ...(known.param !== undefined && { param: known.param }) } };
+}
+
 /** A zod failure at the route edge, worded from its first issue and the value that was sent. */
 export function validationError(error: z.ZodError, input?: unknown): ImagegenError {
   const issue = error.issues[0]!;
@@ -54,14 +82,11 @@ export function errorResponse(c: Context, error: ImagegenError): Response {
   const status = STATUS_BY_CODE[error.code];
   if (error.retryAfter !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter))));
   if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
-  return c.json(
-    { error: { code: error.code, message: error.message, ...(error.param !== undefined && { param: error.param }) } },
-    status,
-  );
+  return c.json(errorBody(error), status);
 }
 
 /** Never a stack trace on the wire: the detail goes to the log with the request id. */
 export function internalErrorResponse(c: Context, error: unknown): Response {
   console.error(JSON.stringify({ level: 'error', msg: 'internal error', request_id: c.get('requestId'), error: String((error as Error)?.stack ?? error) }));
-  return c.json({ error: { code: 'internal_error', message: 'internal error; see the daemon log' } }, 500);
+  return c.json(errorBody(undefined), 500);
 }

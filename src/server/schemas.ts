@@ -11,6 +11,7 @@ export const ErrorBody = z
   .object({
     error: z.object({
       code: z.string().openapi({ example: 'invalid_request' }),
+      type: z.string().openapi({ description: "OpenAI's error type for the code, so OpenAI clients read it as theirs", example: 'invalid_request_error' }),
       message: z.string(),
       param: z.string().optional().openapi({ example: 'size' }),
     }),
@@ -18,13 +19,13 @@ export const ErrorBody = z
   .openapi('Error');
 
 /** A number with both bounds, every failure (wrong type, not whole, out of range) saying the whole rule. */
-function bounded(name: string, min: number, max: number, integer: boolean) {
+export function bounded(name: string, min: number, max: number, integer: boolean) {
   const rule = `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
   const number = z.number({ error: rule });
   return (integer ? number.int(rule) : number).min(min, rule).max(max, rule);
 }
 
-const knobs = {
+export const knobs = {
   model: z.string().min(1).optional().openapi({ description: 'A model id or alias from GET /v1/models; the default model if absent', example: 'stub' }),
   prompt: z
     .string({ error: 'prompt is required and must be a string' })
@@ -82,8 +83,8 @@ const file = (name: string) => z
   .openapi({ type: 'string', format: 'binary' });
 
 // A text part read as a number; text that is no number reaches the schema as NaN and gets its rule.
-const formNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), schema);
-const formBoolean = (name: string) =>
+export const formNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), schema);
+export const formBoolean = (name: string) =>
   z.enum(['true', 'false', '1', '0'], { error: `${name} must be true or false (or 1 or 0)` }).transform((v) => v === 'true' || v === '1');
 
 export const EditForm = z
@@ -145,6 +146,7 @@ export const ModelsResponse = z
       z.object({
         id: z.string(),
         object: z.literal('model'),
+        created: z.number().int().openapi({ description: 'Unix seconds (when the daemon loaded its config), as OpenAI clients expect' }),
         owned_by: z.string().openapi({ description: 'The provider that serves it' }),
         capabilities: z.array(z.enum(['txt2img', 'img2img', 'inpaint'])),
         knobs: z.array(z.string()),

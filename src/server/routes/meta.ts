@@ -20,6 +20,8 @@ const healthRoute = createRoute({
 });
 
 export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): void {
+  // OpenAI's Model has a `created` time; ours are configured, so it is when this app was made.
+  const created = Math.floor(Date.now() / 1000);
   app.openapi(modelsRoute, async (c) =>
     c.json(
       {
@@ -27,6 +29,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
         data: engine.registry.list().map((m) => ({
           id: m.id,
           object: 'model' as const,
+          created,
           owned_by: m.provider,
           capabilities: [...m.capabilities],
           knobs: [...m.knobs],
