@@ -154,6 +154,7 @@ export const ModelsResponse = z
       }),
     ),
     default_model: z.string(),
+    max_n: z.number().int().openapi({ description: 'The most images one request may ask for; the daemon splits it into backend calls itself' }),
     backend_models: z
       .array(z.object({ id: z.string(), owned_by: z.string(), capabilities: z.array(z.enum(['txt2img', 'img2img', 'inpaint'])), knobs: z.array(z.string()) }))
       .optional()

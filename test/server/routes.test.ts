@@ -171,14 +171,17 @@ describe('GET routes', () => {
     const { app } = await makeApp();
     const body = await (await app.request('/v1/models')).json();
     assert.equal(body.object, 'list');
+    assert.ok(Math.abs(body.data[0].created - Date.now() / 1000) < 60, 'created, as OpenAI clients expect');
     assert.deepEqual(body.data[0], {
       id: 'stub',
       object: 'model',
+      created: body.data[0].created,
       owned_by: 'stub',
       capabilities: ['txt2img', 'img2img', 'inpaint'],
       knobs: ['size', 'n', 'seed', 'steps', 'cfg_scale', 'sampler', 'scheduler', 'negative_prompt', 'strength'],
     });
     assert.equal(body.default_model, 'stub');
+    assert.equal(body.max_n, 10);
   });
 
   it('answers /healthz and 404s unknown routes in the error shape', async () => {
@@ -191,7 +194,7 @@ describe('GET routes', () => {
     const { app } = await makeApp();
     const doc = await (await app.request('/openapi.json')).json();
     assert.equal(doc.openapi, '3.1.0');
-    for (const path of ['/v1/generate', '/v1/edit', '/v1/models', '/healthz']) assert.ok(doc.paths[path], `${path} documented`);
+    for (const path of ['/v1/generate', '/v1/edit', '/v1/models', '/healthz', '/v1/images/generations', '/v1/images/edits']) assert.ok(doc.paths[path], `${path} documented`);
     const generate = doc.components.schemas.GenerateRequest;
     assert.deepEqual(generate.required, ['prompt']);
     assert.equal(generate.properties.seed.maximum, 4294967294);

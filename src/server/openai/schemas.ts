@@ -42,7 +42,10 @@ const openAIFields = {
 export const OpenAIGenerateBody = z.object({ ...openAIFields, ...ourKnobs }).strict().openapi('OpenAIImageGenerateRequest');
 export type OpenAIGenerateBody = z.infer<typeof OpenAIGenerateBody>;
 
-const filePart = z.union([z.instanceof(File), z.string()]).openapi({ type: 'string', format: 'binary' });
+const binary = { type: 'string' as const, format: 'binary' };
+const filePart = () => z.union([z.instanceof(File), z.string()]).openapi(binary);
+/** One file part, or several under the same name (the SDK sends an array as repeated parts). */
+const fileParts = () => z.union([filePart(), z.array(filePart())]).optional().openapi({ type: 'array', items: binary });
 
 /**
  * Multipart, as the SDK sends it: `image` (or `image[]`, repeated) and an optional `mask`, whose
@@ -62,9 +65,9 @@ export const OpenAIEditForm = z
     strict_knobs: formBoolean('strict_knobs').optional(),
     stream: formBoolean('stream').optional(),
     input_fidelity: z.enum(['high', 'low'], { error: 'input_fidelity must be high or low' }).optional(),
-    image: z.union([filePart, z.array(filePart)]).optional(),
-    'image[]': z.union([filePart, z.array(filePart)]).optional(),
-    mask: filePart.optional().openapi({ description: 'PNG with alpha: transparent (alpha 0) = edit, as OpenAI takes it' }),
+    image: fileParts(),
+    'image[]': fileParts(),
+    mask: filePart().optional().openapi({ description: 'PNG with alpha: transparent (alpha 0) = edit, as OpenAI takes it' }),
   })
   .strict()
   .openapi('OpenAIImageEditForm');

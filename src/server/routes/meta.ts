@@ -36,6 +36,7 @@ export function registerMetaRoutes(app: OpenAPIHono<AppEnv>, engine: Engine): vo
           ...(m.maxImagesPerCall !== undefined && { max_images_per_call: m.maxImagesPerCall }),
         })),
         default_model: engine.registry.defaultModel,
+        max_n: engine.config.limits.max_n,
         backend_models: await backendModels(engine),
         aliases: engine.registry.aliases(),
       },
