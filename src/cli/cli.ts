@@ -11,6 +11,7 @@ import { createClient, UnreachableError, type Answer, type Client } from './clie
 import { COMPOSE_OPTIONS, COMPOSE_USAGE, runCompose } from './compose.ts';
 import { OutputNameError, outputFormat, writeImages, type OutImage } from './output.ts';
 import { AdminRefusal, AdminUsageError, formatUsage, runKeys, sinceToTime } from './admin.ts';
+import { serveMcpOverStdio } from './mcp.ts';
 import { followJob } from './progress.ts';
 import { defaultUpscalePath, progressBar, streamUpscale } from './upscale.ts';
 
@@ -144,6 +145,12 @@ const COMMANDS: Record<string, Command> = {
         if (error instanceof AdminRefusal) throw new RefusedError(error.message);
         throw error;
       }
+    },
+  },
+  mcp: {
+    usage: 'kimaging mcp   (an MCP server on stdin/stdout for agents: --url/--api-key to a daemon, or --local)',
+    async run({ client }) {
+      await serveMcpOverStdio(client);
     },
   },
   usage: {

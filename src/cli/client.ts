@@ -14,11 +14,11 @@ export interface Answer {
 }
 
 export interface Client {
-  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   /** Server-Sent Events from a GET, until the server ends the stream. */
   events(path: string): AsyncIterable<{ event: string; data: string }>;
   /** The same request, answered as a streaming Response (progress lines of `kimaging upscale`). */
-  open(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  open(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 

@@ -19,6 +19,7 @@ import { registerUsageRoutes } from './routes/usage.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerUpscaleRoutes } from './routes/upscale.ts';
 import { registerOpenAIImageRoutes } from './openai/images.ts';
+import { registerMcpRoute } from './routes/mcp.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -63,6 +64,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   );
 
   app.use('/v1/*', authMiddleware(engine));
+  app.use('/mcp', authMiddleware(engine));
 
   registerImageRoutes(app, engine);
   registerMetaRoutes(app, engine);
@@ -72,6 +74,7 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerMetricsRoutes(app, engine);
   registerUpscaleRoutes(app, engine);
   registerOpenAIImageRoutes(app, engine);
+  registerMcpRoute(app, engine);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

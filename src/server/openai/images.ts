@@ -18,7 +18,7 @@ import type { AppEnv } from '../app.ts';
 import { requireBody, toRequest } from '../canonical.ts';
 import { errorBody } from '../errors.ts';
 import { ErrorBody } from '../schemas.ts';
-import { createImageLinks, type ImageLinks } from './links.ts';
+import { createImageLinks, type ImageLinks } from '../../images/links.ts';
 import { OpenAIEditForm, OpenAIGenerateBody, OpenAIImagesResponse } from './schemas.ts';
 
 type Body = OpenAIGenerateBody | OpenAIEditForm;

@@ -17,7 +17,7 @@ import { ErrorBody, WarningOut } from '../schemas.ts';
 
 const format = z.enum(OUTPUT_FORMATS as [OutputFormat, ...OutputFormat[]], { error: 'format must be png, webp or jpeg' });
 
-const ComposeBody = z
+export const ComposeBody = z
   .object({
     template: z.string({ error: 'template is required: a template id from GET /v1/compose' }).min(1).openapi({ example: 'og' }),
     data: z

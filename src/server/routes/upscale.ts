@@ -21,7 +21,7 @@ import { newTimings } from '../../obs/timing.ts';
 import { ErrorBody, ImagesResponse } from '../schemas.ts';
 import type { Result } from '../../imagegen/index.ts';
 
-const UpscaleBody = z
+export const UpscaleBody = z
   .object({
     image: z
       .string({ error: 'image is required: base64 or a data URL' })

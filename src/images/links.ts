@@ -1,8 +1,8 @@
 /**
- * `response_format: "url"`: the images are kept here for a short while and the answer links to
- * `GET /v1/images/files/{id}` on this daemon (never a third-party URL). A link is an unguessable
- * id, readable only with a key of the tenant that made it, until it expires. Kept in memory with
- * a byte budget (oldest out first), so a link is served by the replica that answered it.
+ * Images kept for a short while under an unguessable id, for their owner (a tenant) only: the
+ * OpenAI door's `response_format: "url"` (GET /v1/images/files/{id}) and the MCP door's
+ * resources (kimaging://images/{id}) link to them instead of carrying the bytes. Kept in memory
+ * with a byte budget (oldest out first), so a link is served by the replica that answered it.
  */
 import { randomBytes } from 'node:crypto';
 
