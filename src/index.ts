@@ -12,3 +12,4 @@ export { createReplicateProvider } from './providers/replicate/index.ts';
 export type { ReplicateProviderSettings } from './providers/replicate/index.ts';
 export { createGeminiProvider } from './providers/gemini/index.ts';
 export type { GeminiProviderSettings } from './providers/gemini/index.ts';
+export * from './chat-parts.ts';
