@@ -18,6 +18,8 @@ import { registerMetaRoutes } from './routes/meta.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerUpscaleRoutes } from './routes/upscale.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerConsoleRoutes } from './routes/console.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -70,6 +72,8 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerJobRoutes(app, engine);
   registerMetricsRoutes(app, engine);
   registerUpscaleRoutes(app, engine);
+  registerAdminRoutes(app, engine);
+  registerConsoleRoutes(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
