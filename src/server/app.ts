@@ -20,6 +20,8 @@ import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerUpscaleRoutes } from './routes/upscale.ts';
 import { registerOpenAIImageRoutes } from './openai/images.ts';
 import { registerMcpRoute } from './routes/mcp.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerConsoleRoutes } from './routes/console.ts';
 
 export interface AppEnv {
   Variables: { requestId: string; principal: Principal };
@@ -75,6 +77,8 @@ export function createApp(engine: Engine): OpenAPIHono<AppEnv> {
   registerUpscaleRoutes(app, engine);
   registerOpenAIImageRoutes(app, engine);
   registerMcpRoute(app, engine);
+  registerAdminRoutes(app, engine);
+  registerConsoleRoutes(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
