@@ -29,8 +29,8 @@ export const CONSOLE_CONFIG = {
   ],
 };
 
-export async function startConsole(config: Record<string, unknown> = CONSOLE_CONFIG) {
-  const daemon = await startTestDaemon(config);
+export async function startConsole(config: Record<string, unknown> = CONSOLE_CONFIG, env: NodeJS.ProcessEnv = {}) {
+  const daemon = await startTestDaemon(config, env);
   // launch() gives every newContext() a fresh, empty profile of its own.
   let browser: Browser;
   try {
