@@ -29,8 +29,8 @@ export const CONSOLE_CONFIG = {
   ],
 };
 
-export async function startConsole(config: Record<string, unknown> = CONSOLE_CONFIG) {
-  const daemon = await startTestDaemon(config);
+export async function startConsole(config: Record<string, unknown> = CONSOLE_CONFIG, env: NodeJS.ProcessEnv = {}) {
+  const daemon = await startTestDaemon(config, env);
   // launch() gives every newContext() a fresh, empty profile of its own.
   let browser: Browser;
   try {
@@ -69,5 +69,6 @@ export async function signIn(page: Page, url: string, key: string): Promise<void
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!process.env.KIMAGING_SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
+  await page.waitForTimeout(300); // let the progress bar's transition finish
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 }

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { screenshot, signIn, skipReason, startConsole } from './browser.ts';
+import { CONSOLE_CONFIG, screenshot, signIn, skipReason, startConsole } from './browser.ts';
+
+/** Beside the stub, dall-e-3 behind a gateway: size and n only, text to image only (never called here). */
+const CONFIG = {
+  ...CONSOLE_CONFIG,
+  providers: { ...CONSOLE_CONFIG.providers, gateway: { type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key_env: 'GATEWAY_KEY' } },
+  models: [...CONSOLE_CONFIG.models, { id: 'gateway-model', provider: 'gateway', model: 'dall-e-3' }],
+};
 
 describe('web console: key and playground', { skip: skipReason }, () => {
   let session: Awaited<ReturnType<typeof startConsole>>;
   before(async () => {
-    session = await startConsole();
+    session = await startConsole(CONFIG, { GATEWAY_KEY: 'unused' });
   });
   after(async () => {
     await session?.close();
@@ -124,6 +131,58 @@ describe('web console: key and playground', { skip: skipReason }, () => {
     assert.deepEqual(diff.size, [128, 128]);
     assert.equal(diff.right, 0, 'pixels outside the mask must be kept');
     assert.ok(diff.left > 500, `the masked area should be repainted (${diff.left} pixels changed)`);
+    assert.deepEqual(session.pageErrors, []);
+  });
+
+  it('upscales a result, reuses its settings, and uses it as an init image', async () => {
+    const { page } = session;
+    const edits: Record<string, unknown>[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/v1/edit')) edits.push(request.postDataJSON());
+    });
+    const cards = page.locator('#grid .result');
+    const before = await cards.count();
+    await page.getByLabel('Upscale with').selectOption('lanczos:2');
+    await cards.first().getByRole('button', { name: 'Upscale' }).click();
+    await page.locator('#grid .result .seed', { hasText: 'upscaled 2x (lanczos)' }).waitFor();
+    assert.match((await cards.first().locator('.seed').textContent())!, /256×256/);
+    assert.equal(await cards.count(), before + 1);
+
+    // The second card is the inpainted one: seed 4242, prompt "a blue door".
+    await page.getByLabel('Prompt', { exact: true }).fill('something else');
+    await page.getByLabel('Seed', { exact: true }).fill('');
+    await cards.nth(1).getByRole('button', { name: 'Reuse settings' }).click();
+    assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), 'a blue door');
+    assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), '4242');
+    assert.equal(await page.getByLabel('Lock').isChecked(), true);
+    assert.equal(await page.getByLabel('Sampler').inputValue(), 'euler_a');
+
+    const init = await cards.nth(1).locator('img').getAttribute('src');
+    await cards.nth(1).getByRole('button', { name: 'Use as init image' }).click();
+    await page.getByRole('button', { name: 'Generate from init image' }).click();
+    await page.locator('#grid .result .seed', { hasText: 'from init image' }).waitFor();
+    assert.equal(edits.length, 1);
+    assert.equal(edits[0]!.image, init);
+    assert.equal(edits[0]!.mask, undefined);
+    assert.equal(edits[0]!.strength, 0.75);
+  });
+
+  it("greys out the knobs a model cannot honour, and what it cannot do", async () => {
+    const { page } = session;
+    await page.getByLabel('Model', { exact: true }).selectOption('gateway-model');
+    for (const label of ['Steps', 'CFG scale', 'Sampler', 'Scheduler', 'Negative prompt']) {
+      assert.equal(await page.getByLabel(label, { exact: true }).isDisabled(), true, label);
+    }
+    assert.equal(await page.getByLabel('Seed', { exact: true }).isDisabled(), true);
+    assert.equal(await page.getByLabel('Size').isDisabled(), false);
+    assert.match((await page.locator('#model-info').textContent())!, /Cannot honour: .*steps/);
+    const card = page.locator('#grid .result').first();
+    assert.equal(await card.getByRole('button', { name: 'Inpaint' }).isDisabled(), true);
+    assert.equal(await card.getByRole('button', { name: 'Use as init image' }).isDisabled(), true);
+    assert.equal(await card.getByRole('button', { name: 'Upscale' }).isDisabled(), false);
+    await page.getByLabel('Model', { exact: true }).selectOption('stub');
+    assert.equal(await page.getByLabel('Steps', { exact: true }).isDisabled(), false);
+    assert.equal(await card.getByRole('button', { name: 'Inpaint' }).isDisabled(), false);
     assert.deepEqual(session.pageErrors, []);
   });
 });

@@ -99,6 +99,14 @@ describe('/v1/admin/*', () => {
     assert.deepEqual(byId.ops.quota.images, { used: 0, limit: null });
     assert.equal(byId.ops.admin, true);
   });
+
+  it('is in the OpenAPI document; the console is not', async () => {
+    const { app } = await makeApp(config);
+    const doc = await (await app.request('/openapi.json')).json();
+    for (const path of ['/v1/admin/keys', '/v1/admin/keys/{id}', '/v1/admin/tenants']) assert.ok(doc.paths[path], path);
+    assert.match(JSON.stringify(doc.components.schemas.CreatedApiKey), /"key":\{"type":"string"/);
+    assert.equal(doc.paths['/'], undefined);
+  });
 });
 
 describe('the web console route', () => {
