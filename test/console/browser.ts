@@ -66,9 +66,9 @@ export async function signIn(page: Page, url: string, key: string): Promise<void
   await page.getByRole('button', { name: 'Use this key' }).click();
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   if (!process.env.KIMAGING_SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.waitForTimeout(300); // let the progress bar's transition finish
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage });
 }

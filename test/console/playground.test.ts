@@ -99,7 +99,7 @@ describe('web console: key and playground', { skip: skipReason }, () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.12, box.y + box.height - 2, { steps: 8 });
     await page.mouse.up();
-    await screenshot(page, 'inpaint');
+    await screenshot(page, 'inpaint', false);
     await page.locator('#mask-run').click();
     await page.locator('#grid .result .seed', { hasText: 'inpainted' }).waitFor();
 

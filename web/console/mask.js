@@ -2,7 +2,7 @@
 import { $, show } from './dom.js';
 
 /** What is painted is shown red and half transparent; only its alpha counts. */
-const PAINT = 'rgb(239, 68, 68)';
+const PAINT = 'rgb(255, 0, 60)';
 
 export function createMaskEditor({ onRun }) {
   const editor = $('#mask-editor');
@@ -53,7 +53,7 @@ export function createMaskEditor({ onRun }) {
     const pixels = context.getImageData(0, 0, canvas.width, canvas.height);
     const fill = context.createImageData(pixels);
     for (let i = 0; i < pixels.data.length; i += 4) {
-      fill.data.set([239, 68, 68, pixels.data[i + 3] > 127 ? 0 : 255], i);
+      fill.data.set([255, 0, 60, pixels.data[i + 3] > 127 ? 0 : 255], i);
     }
     context.putImageData(fill, 0, 0);
   });

@@ -65,8 +65,13 @@ export function initOperator(state) {
     chart = new uPlot(
       {
         ...chartSize(),
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [axis, { ...axis, label: 'images' }],
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [
+          // Days are UTC days (as the queries ask): plain numbers, so ticks fall on UTC midnights
+          // whatever the browser's zone; one per day, or per few days when narrow.
+          { ...axis, space: 60, incrs: [1, 2, 7, 14].map((d) => d * 86400), values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+          { ...axis, label: 'images' },
+        ],
         series: [
           { label: 'day', value: (_u, ts) => (ts == null ? '' : new Date(ts * 1000).toISOString().slice(0, 10)) },
           ...models.map((model, i) => ({ label: model, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: true, size: 6 } })),
