@@ -6,7 +6,9 @@
  *   scheduler by Automatic, a grid at index 0 with save_images + return_grid, extra images after the
  *   batch, FastAPI's 422 `{detail: [...]}` for a wrong type, 404 "Init image not found", 500 "Invalid
  *   encoded image", the 401 body of --api-auth, an unknown override checkpoint as a 500, one
- *   generation at a time (queue_lock).
+ *   generation at a time (queue_lock). Tasks as in modules/progress.py: `force_task_id` names the
+ *   task, `POST /internal/progress {id_task}` answers active/queued/completed for it, and
+ *   `POST /sdapi/v1/interrupt` stops whatever runs (shared.state.interrupt), whoever sent it.
  * - sd-server: string errors `{error: "..."}`, batch_size clamped to 1..8 and steps to 1..100 without
  *   a word, unknown sampler/scheduler names ignored (schedulers case-sensitive), `info` with seed and
  *   all_seeds (or "" as before #1426), the model field ignored.
@@ -28,6 +30,8 @@ export interface RecordedRequest {
 export interface FakeServer {
   url: string;
   requests: RecordedRequest[];
+  /** A1111 tasks: the ids that ran to the end, and the id running when each interrupt came. */
+  tasks: { finished: string[]; interrupted: (string | null)[] };
   /** Highest number of generations that ran at the same time. */
   maxConcurrent: number;
   close(): Promise<void>;
@@ -50,6 +54,8 @@ export interface SdapiFakeOptions {
   delayMs?: number;
   /** Time the discovery routes (samplers, schedulers, sd-models) take, as for a cold llama-swap model. */
   discoveryDelayMs?: number;
+  /** A1111 without /internal/progress (a build before the task queue): it answers 404. */
+  noTaskProgress?: boolean;
   /** The next generation answers this instead (an error body, or a recorded answer). */
   answerNext?: { status: number; body: unknown };
 }
@@ -75,6 +81,9 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
   let running = 0;
   let queue: Promise<void> = Promise.resolve();
   const state = { maxConcurrent: 0 };
+  // modules/progress.py: pending_tasks, current_task, finished_tasks; the interrupt flag of shared.state.
+  const tasks = { pending: new Set<string>(), current: undefined as string | undefined, started: 0, finished: [] as string[], interrupted: [] as (string | null)[] };
+  let interrupt: (() => void) | undefined;
   const handler = async (req: RecordedRequest, res: ServerResponse) => {
     if (options.apiAuth && req.headers.authorization !== `Basic ${Buffer.from(options.apiAuth).toString('base64')}`) {
       // A1111's own exception handler: no WWW-Authenticate header, its four-field body.
@@ -95,13 +104,45 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
         const names = sdcpp ? ['sd-model'] : (options.checkpoints ?? ['v1-5-pruned-emaonly.safetensors [6ce0161689]']);
         return send(res, 200, names.map((title) => ({ title, model_name: title.replace(/\.safetensors.*$/, ''), hash: null, filename: `/models/${title}` })));
       }
+      case 'POST /internal/progress': {
+        if (sdcpp || options.noTaskProgress) break;
+        const id = String(req.body?.id_task);
+        const active = id === tasks.current;
+        const progress = active && options.delayMs ? Math.min(1, (Date.now() - tasks.started) / options.delayMs) : 0;
+        return send(res, 200, {
+          active,
+          queued: tasks.pending.has(id),
+          completed: tasks.finished.includes(id),
+          ...(active && { progress, eta: ((options.delayMs ?? 0) * (1 - progress)) / 1000 }),
+          id_live_preview: -1,
+          textinfo: active ? 'Sampling' : tasks.pending.has(id) ? 'In queue' : 'Waiting...',
+        });
+      }
+      case 'POST /sdapi/v1/interrupt':
+        if (sdcpp) break;
+        tasks.interrupted.push(tasks.current ?? null);
+        interrupt?.();
+        return send(res, 200, {});
       case 'POST /sdapi/v1/txt2img':
       case 'POST /sdapi/v1/img2img': {
+        const taskId = typeof req.body?.force_task_id === 'string' ? req.body.force_task_id : `task(${Math.random().toString(36).slice(2)})`;
+        if (!sdcpp) tasks.pending.add(taskId);
         const generate = async () => {
           running++;
           state.maxConcurrent = Math.max(state.maxConcurrent, running);
+          if (!sdcpp) {
+            tasks.pending.delete(taskId);
+            Object.assign(tasks, { current: taskId, started: Date.now() });
+          }
           try {
-            if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+            // An interrupt ends the sampling early; A1111 still answers with what it has.
+            if (options.delayMs) {
+              await new Promise<void>((resolve) => {
+                interrupt = resolve;
+                setTimeout(resolve, options.delayMs);
+              });
+            }
+            interrupt = undefined;
             if (options.answerNext) {
               const { status, body } = options.answerNext;
               options.answerNext = undefined;
@@ -111,6 +152,10 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
             return send(res, answer.status, answer.body);
           } finally {
             running--;
+            if (!sdcpp) {
+              tasks.finished.push(taskId);
+              tasks.current = undefined;
+            }
           }
         };
         // One generation at a time, like A1111's queue_lock and sd-server's context mutex.
@@ -118,9 +163,8 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
         queue = turn.then(() => undefined, () => undefined);
         return turn;
       }
-      default:
-        return sdcpp ? send(res, 404, 'Not Found', 'text/plain') : send(res, 404, { detail: 'Not Found' });
     }
+    return sdcpp ? send(res, 404, 'Not Found', 'text/plain') : send(res, 404, { detail: 'Not Found' });
 
     async function sdcppGenerate(body: Record<string, unknown> | undefined, img2img: boolean) {
       if (!body) return { status: 400, body: { error: 'empty body' } };
@@ -182,7 +226,7 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
       handler(recorded, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], options, get maxConcurrent() { return state.maxConcurrent; }, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, get maxConcurrent() { return state.maxConcurrent; }, close: () => closeServer(server) };
   return listen(server, fake);
 }
 
@@ -293,7 +337,7 @@ export function startLlamaSwapFake(upstreams: Record<string, string>): Promise<F
       }
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], maxConcurrent: 0, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], tasks: { finished: [], interrupted: [] }, maxConcurrent: 0, close: () => closeServer(server) };
   return listen(server, fake);
 }
 

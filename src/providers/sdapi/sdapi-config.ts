@@ -18,6 +18,8 @@ const SdapiConfig = z
     /** Environment variable with `user:pass` for A1111's --api-auth. */
     basic_auth_env: z.string().min(1).optional(),
     discovery_ttl_ms: z.number().int().min(0).optional(),
+    /** How often an A1111 task's own progress is read, and a cancelled queued one's start watched. */
+    task_poll_ms: z.number().int().min(10).optional(),
     max_images_per_call: z.number().int().min(1).max(64).optional(),
     inpainting_fill: z.enum(Object.keys(INPAINTING_FILL) as [InpaintingFill, ...InpaintingFill[]]).optional(),
     only_masked: z.boolean().optional(),
@@ -38,6 +40,7 @@ export const sdapiProviderType: ProviderType<z.infer<typeof SdapiConfig>> = {
       fetch: context.fetch,
       timeoutMs: s.timeout_ms,
       discoveryTtlMs: s.discovery_ttl_ms,
+      taskPollMs: s.task_poll_ms,
       maxImagesPerCall: s.max_images_per_call,
       inpaint: {
         inpaintingFill: s.inpainting_fill,

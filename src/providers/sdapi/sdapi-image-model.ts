@@ -17,6 +17,7 @@ import {
 import { convertImage, inspectImage, maskToPng, toCanonicalMask, type DecodeLimits } from '../../images/index.ts';
 import { dropKnob, fitSize, normalizeKnobs, type NativeKnobs } from '../../knobs/index.ts';
 import { SDAPI_DIALECTS, legacyA1111SamplerName, type SdapiFlavor } from '../../knobs/dialects/sdapi.ts';
+import { newTaskId, watchTask, type TaskWatchOptions } from './a1111-task.ts';
 import type { SdapiDiscovery, ServerOffer } from './sdapi-discovery.ts';
 import { INPAINTING_FILL, type SdapiInpaintSettings } from './sdapi-settings.ts';
 
@@ -30,6 +31,8 @@ export interface SdapiModelConfig {
   inpaint: SdapiInpaintSettings;
   decodeLimits?: DecodeLimits;
   discovery: SdapiDiscovery;
+  /** A1111 task control (own progress, interrupt on cancel); `post` takes paths without the llama-swap prefix. */
+  tasks: TaskWatchOptions;
   post(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
 }
 
@@ -74,7 +77,18 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
 
       if (request.image) await addInitImage(body, request, request.image, offer.flavor, config, warnings, drop);
 
-      const answer = await config.post(`/sdapi/v1/${request.image ? 'img2img' : 'txt2img'}`, body, call.signal);
+      // A1111 names the task after us, so a cancel can tell our job from another caller's.
+      let watch: { stop(): void } | undefined;
+      if (offer.flavor === 'a1111') {
+        body.force_task_id = newTaskId();
+        watch = watchTask(body.force_task_id as string, call, { ...config.tasks, post: (path, b) => config.tasks.post(prefix + path, b) });
+      }
+      let answer: unknown;
+      try {
+        answer = await config.post(`/sdapi/v1/${request.image ? 'img2img' : 'txt2img'}`, body, call.signal);
+      } finally {
+        watch?.stop();
+      }
       const read = await readImages(answer, request, config);
       return { ...read, warnings: [...warnings, ...read.warnings] };
     },

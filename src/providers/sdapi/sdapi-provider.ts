@@ -16,6 +16,7 @@ const DEFAULTS = {
   timeoutMs: 10 * 60_000,
   discoveryTimeoutMs: 30_000,
   discoveryTtlMs: 5 * 60_000,
+  taskPollMs: 1_000,
 };
 
 export interface SdapiProvider extends Provider {
@@ -45,19 +46,23 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
     );
   }
 
+  /** A short call whose route may be missing on this server: the JSON, or undefined for a 404. */
+  async function optional(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const response = await call(method, path, body, settings.discoveryTimeoutMs ?? DEFAULTS.discoveryTimeoutMs);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) throw await errorFromResponse(response, name, parseSdapiError);
+    return readJson(response, name);
+  }
+
   const discovery = createSdapiDiscovery({
     flavor,
     ttlMs: settings.discoveryTtlMs ?? DEFAULTS.discoveryTtlMs,
-    async get(path) {
-      const response = await call('GET', path, undefined, settings.discoveryTimeoutMs ?? DEFAULTS.discoveryTimeoutMs);
-      if (response.status === 404) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      if (!response.ok) throw await errorFromResponse(response, name, parseSdapiError);
-      return readJson(response, name);
-    },
+    get: (path) => optional('GET', path),
   });
+  const timeoutMs = settings.timeoutMs ?? DEFAULTS.timeoutMs;
 
   const built = modelsById((id) =>
     createSdapiImageModel(id, {
@@ -67,8 +72,14 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
       inpaint: settings.inpaint ?? {},
       decodeLimits: settings.decodeLimits,
       discovery,
+      tasks: {
+        post: (path, body) => optional('POST', path, body),
+        intervalMs: settings.taskPollMs ?? DEFAULTS.taskPollMs,
+        // A cancelled task still in A1111's queue is watched as long as its request could have run.
+        cancelWatchMs: timeoutMs,
+      },
       async post(path, body, signal) {
-        const response = await call('POST', path, body, settings.timeoutMs ?? DEFAULTS.timeoutMs, signal);
+        const response = await call('POST', path, body, timeoutMs, signal);
         if (!response.ok) throw await errorFromResponse(response, name, parseSdapiError);
         return readJson(response, name);
       },

@@ -45,6 +45,8 @@ export interface SdapiProviderSettings {
   discoveryTimeoutMs?: number;
   /** How long discovered samplers, schedulers and checkpoints are trusted (default 5 minutes). */
   discoveryTtlMs?: number;
+  /** How often an A1111 task's own progress is read (default 1 s), and a cancelled one's start watched. */
+  taskPollMs?: number;
   /** Most images per call (default and, for sd.cpp, at most 8). */
   maxImagesPerCall?: number;
   inpaint?: SdapiInpaintSettings;

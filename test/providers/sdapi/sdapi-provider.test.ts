@@ -35,7 +35,9 @@ describe('sdapi provider against A1111', () => {
       sampler: 'DPM++ 2M Karras',
       negativePrompt: 'blurry',
     });
-    assert.deepEqual(lastBody(fake), {
+    const { force_task_id: taskId, ...body } = lastBody(fake);
+    assert.match(String(taskId), /^kimaging-[0-9a-f-]{36}$/, 'each call names its A1111 task, so a cancel can find it');
+    assert.deepEqual(body, {
       prompt: 'a fox',
       negative_prompt: 'blurry',
       seed: 1234,
