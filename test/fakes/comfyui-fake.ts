@@ -14,7 +14,9 @@
  * - /view serves outputs and inputs (400 for path tricks, 404 when missing); /upload/image
  *   renames different bytes under a taken name to "x (1).png" and keeps identical ones;
  * - /object_info[/{class}] with combo inputs as [[choices], {meta}]; POST /interrupt with an
- *   optional prompt_id; POST /queue {delete}; every route also under /api.
+ *   optional prompt_id; POST /queue {delete}; every route also under /api. With `jobsApi`, the
+ *   newer `POST /api/jobs/{id}/cancel` (server.py cancel_job_by_id): dequeue if pending, interrupt
+ *   if running (interrupt_if_running), answer `{cancelled}`; without it that route is a 404.
  * Output images are solid colours from the received graph's seed and positive prompt
  * (`fakeColour`), blended over the init image by denoise and the mask, so tests can check seeds,
  * mask polarity and strength.
@@ -41,6 +43,8 @@ export interface ComfyUIFakeOptions {
   failSeed?: number;
   /** Queued prompts wait until release() is called (for aborts and timeouts). */
   hold?: boolean;
+  /** The server has the jobs API's per-prompt cancel (a 2025-12 ComfyUI or later). */
+  jobsApi?: boolean;
 }
 
 export interface ReceivedPrompt {
@@ -56,6 +60,8 @@ export interface ComfyUIFake {
   inputs: Map<string, Buffer>;
   interrupts: unknown[];
   deletes: string[][];
+  /** Ids sent to /api/jobs/{id}/cancel, with what it did. */
+  jobCancels: { id: string; did: 'dequeued' | 'interrupted' | 'nothing' }[];
   /** Requests per route key ("GET /history", "GET /object_info/KSampler", ...). */
   hits: Map<string, number>;
   release(): void;
@@ -109,6 +115,7 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
   const prompts: ReceivedPrompt[] = [];
   const uploads: ComfyUIFake['uploads'] = [];
   const interrupts: unknown[] = [];
+  const jobCancels: ComfyUIFake['jobCancels'] = [];
   const deletes: string[][] = [];
   const hits = new Map<string, number>();
   const history = new Map<string, unknown>();
@@ -453,6 +460,16 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
       res.writeHead(200).end();
       return;
     }
+    const jobCancel = /^\/api\/jobs\/([^/]+)\/cancel$/.exec(url.pathname);
+    if (req.method === 'POST' && jobCancel && options.jobsApi) {
+      const id = decodeURIComponent(jobCancel[1]!);
+      const at = pending.findIndex((i) => i.id === id);
+      const did = at >= 0 ? 'dequeued' : running?.id === id ? 'interrupted' : 'nothing';
+      if (at >= 0) pending.splice(at, 1);
+      if (did === 'interrupted') running!.interrupted = true;
+      jobCancels.push({ id, did });
+      return json(res, 200, { cancelled: did !== 'nothing' });
+    }
     if (req.method === 'POST' && path === '/interrupt') {
       const text = (await readBody(req)).toString();
       let body: { prompt_id?: string } = {};
@@ -532,6 +549,7 @@ export async function startComfyUIFake(options: ComfyUIFakeOptions = {}): Promis
     inputs,
     interrupts,
     deletes,
+    jobCancels,
     hits,
     release() {
       held = false;

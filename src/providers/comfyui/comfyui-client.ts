@@ -102,9 +102,11 @@ export class ComfyUIClient {
   }
 
   /**
-   * Stop a prompt: delete it from the queue if it waits, interrupt it if it runs. Interrupting
-   * only after seeing it in queue_running keeps an older server (whose /interrupt ignores
-   * prompt_id) from stopping another client's prompt.
+   * Stop prompts. A server with the jobs API takes `POST /api/jobs/{id}/cancel`, which dequeues a
+   * waiting prompt or interrupts a running one, that one only (server.py `cancel_job_by_id`, answer
+   * `{cancelled}`). An older server 404s it; there we delete from the queue and interrupt only after
+   * seeing the prompt in queue_running, so one whose /interrupt ignores prompt_id cannot stop
+   * another client's prompt.
    */
   async cancel(promptIds: string[]): Promise<void> {
     if (promptIds.length === 0) return;
@@ -114,10 +116,13 @@ export class ComfyUIClient {
       const response = await this.call(path, init).catch(() => undefined);
       return response?.ok ? response : undefined;
     };
-    await quiet('/queue', { delete: promptIds });
+    const viaJobs = await Promise.all(promptIds.map((id) => quiet(`/api/jobs/${encodeURIComponent(id)}/cancel`, {})));
+    const left = promptIds.filter((_, i) => !viaJobs[i]);
+    if (left.length === 0) return;
+    await quiet('/queue', { delete: left });
     const queue = (await (await quiet('/queue'))?.json().catch(() => undefined)) as { queue_running?: unknown[][] } | undefined;
     const running = new Set((queue?.queue_running ?? []).map((item) => item?.[1]));
-    for (const id of promptIds) if (running.has(id)) await quiet('/interrupt', { prompt_id: id });
+    for (const id of left) if (running.has(id)) await quiet('/interrupt', { prompt_id: id });
   }
 
   /** GET /object_info/{class}, cached for discoveryTtlMs (node lists change only when files do). */

@@ -178,6 +178,20 @@ describe('ComfyUI provider against the fake', () => {
     assert.deepEqual(running.fake.interrupts, [{ prompt_id: running.fake.prompts[0]!.promptId }]);
   });
 
+  it('cancels through /api/jobs/{id}/cancel where the server has it: that prompt only, queued or running', async () => {
+    const { fake, model } = await setup({ jobsApi: true, stepDelayMs: 20 });
+    const stop = new AbortController();
+    // Three prompts: the first runs, two wait; someone else's prompt must not be touched.
+    const started = model.generate({ prompt: 'x', n: 3, steps: 50, size: { width: 16, height: 16 } }, withSignal(stop.signal), withProgress(() => stop.abort()));
+    await assert.rejects(started, rejects('cancelled'));
+    await eventually(() => fake.jobCancels.length === 3);
+    const ids = fake.prompts.map((p) => p.promptId);
+    assert.deepEqual(fake.jobCancels.map((c) => c.id).sort(), [...ids].sort());
+    assert.deepEqual(fake.jobCancels.map((c) => c.did).sort(), ['dequeued', 'dequeued', 'interrupted']);
+    assert.deepEqual(fake.interrupts, [], 'no global /interrupt');
+    assert.deepEqual(fake.deletes, []);
+  });
+
   it('times out as provider_timeout and takes the prompt off the queue', async () => {
     const { fake, model } = await setup({ hold: true }, { timeoutMs: 200 });
     await assert.rejects(model.generate({ prompt: 'x', n: 1, size: { width: 16, height: 16 } }), (error: unknown) => {
