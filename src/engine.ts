@@ -18,10 +18,14 @@ import { ResultCache } from './router/cache.ts';
 import { createModelRegistry, type ModelRegistry } from './router/registry.ts';
 import { createRouter, type CacheMode, type Router } from './router/router.ts';
 import { settle, ZERO, type Reservation } from './policy/quota.ts';
+import { Fleet } from './scale/fleet-queue.ts';
 import { openRedis, type SharedRedis } from './scale/redis.ts';
 import { openStore, postgresUrl, type Store } from './store/index.ts';
 import { createUpscaler, type Upscaler } from './upscale/index.ts';
 import { upscaleSettingsFrom } from './upscale/settings.ts';
+
+/** How often a request waiting for a fleet-wide slot looks again without an announcement. */
+const FLEET_POLL_MS = 250;
 
 /** Who asks and through which door: what the stages around the router need to know. */
 export interface RequestContext extends CallOptions {
@@ -89,6 +93,10 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   });
   const metrics = createMetrics();
   const logger = options.logger ?? silentLogger;
+  // Redis first: a missing URL variable then fails before anything is opened that would leak.
+  const redis = openRedis(config, options.env ?? process.env);
+  // Replicas sharing Redis share each backend's slots, so `concurrency` holds for the fleet.
+  const fleet = redis && new Fleet({ client: redis.client, prefix: redis.prefix, leaseMs: config.redis!.slot_lease_s * 1000, pollMs: FLEET_POLL_MS });
   const cache = config.cache.enabled
     ? await ResultCache.open({
         dir: config.cache.max_mb > 0 ? join(config.server.data_dir, 'cache') : undefined,
@@ -96,7 +104,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
         maxBytes: Math.round(config.cache.max_mb * 1024 * 1024),
       })
     : undefined;
-  const router = createRouter({ registry, config, metrics, logger, cache });
+  const router = createRouter({ registry, config, metrics, logger, cache, ...(fleet && { queueFor: (settings) => fleet.queue(settings) }) });
   const runner = new JobRunner({
     ttlMs: config.jobs.ttl_s * 1000,
     maxJobs: config.jobs.max_jobs,
@@ -105,8 +113,6 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   });
   mkdirSync(config.server.data_dir, { recursive: true });
   const env = options.env ?? process.env;
-  // Redis first: a missing URL variable then fails before anything is opened that would leak.
-  const redis = openRedis(config, env);
   const store = await openStore(config, env);
   // With PostgreSQL the jobs are rows every replica reads; embedded, they live in this process.
   const jobs: Jobs =
@@ -185,6 +191,7 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
       await upscaler.close();
       await router.close();
       await store.close();
+      await fleet?.close();
       await redis?.close();
     },
   };

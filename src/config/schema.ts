@@ -185,6 +185,8 @@ export const RedisConfig = z
     url_env: z.string().min(1).default('KIMAGING_REDIS_URL'),
     /** Prefix of every key this service writes, so replicas of one deployment share and others do not collide. */
     key_prefix: z.string().min(1).default('kimg:'),
+    /** How long a backend slot outlives its replica's last renewal (a killed replica's slot frees after this). */
+    slot_lease_s: z.number().min(1).max(600).default(15),
   })
   .strict();
 

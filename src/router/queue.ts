@@ -19,6 +19,22 @@ export interface AcquireOptions {
   onPosition?: (position: number) => void;
 }
 
+/** What the router needs of a backend's queue: this in-process one, or the fleet-wide one (src/scale/fleet-queue.ts). */
+export interface SlotQueue {
+  readonly settings: QueueSettings;
+  /** Requests waiting here (this replica's, for the fleet queue). */
+  readonly depth: number;
+  /** Calls running from here. */
+  readonly running: number;
+  /** Work per slot, waiting included: what `balance` aliases compare. */
+  readonly load: number;
+  observeLatency(ms: number): void;
+  /** Seconds until a request queued now would start, by depth and observed latency. */
+  estimateWaitSeconds(): number;
+  /** Wait for a slot; the returned function gives it back (call it exactly once). */
+  acquire(tenant: string, options?: AcquireOptions): Promise<() => void>;
+}
+
 interface Waiter {
   tenant: string;
   grant: () => void;
@@ -30,12 +46,33 @@ const LATENCY_WEIGHT = 0.2;
 /** Until a call has been observed, guess a second per call for Retry-After. */
 const FIRST_GUESS_MS = 1000;
 
-export class BackendQueue {
+/** A backend's smoothed call latency, and the wait it predicts for a queue of a given depth. */
+export class LatencyEstimate {
+  private latencyMs: number | undefined;
+
+  observe(ms: number): void {
+    this.latencyMs = this.latencyMs === undefined ? ms : this.latencyMs + LATENCY_WEIGHT * (ms - this.latencyMs);
+  }
+
+  waitSeconds(ahead: number, concurrency: number): number {
+    return Math.max(1, Math.ceil((((ahead + 1) / concurrency) * (this.latencyMs ?? FIRST_GUESS_MS)) / 1000));
+  }
+}
+
+/** A full queue's refusal. */
+export function overloaded(queue: SlotQueue, waiting: number): ImagegenError {
+  return new ImagegenError('overloaded', `backend ${queue.settings.name} is busy: ${waiting} requests are waiting`, {
+    retryAfter: queue.estimateWaitSeconds(),
+    provider: queue.settings.name,
+  });
+}
+
+export class BackendQueue implements SlotQueue {
   private active = 0;
   private waiting = 0;
   /** Tenants with waiting requests, in turn order: the first one is served next. */
   private readonly lines = new Map<string, Waiter[]>();
-  private latencyMs: number | undefined;
+  private readonly latency = new LatencyEstimate();
 
   constructor(readonly settings: QueueSettings) {}
 
@@ -45,22 +82,18 @@ export class BackendQueue {
   get running(): number {
     return this.active;
   }
-  /** Work per slot, waiting included: what `balance` aliases compare. */
   get load(): number {
     return (this.active + this.waiting) / this.settings.concurrency;
   }
 
   observeLatency(ms: number): void {
-    this.latencyMs = this.latencyMs === undefined ? ms : this.latencyMs + LATENCY_WEIGHT * (ms - this.latencyMs);
+    this.latency.observe(ms);
   }
 
-  /** Seconds until a request queued now would start, by depth and observed latency. */
   estimateWaitSeconds(): number {
-    const rounds = (this.waiting + this.active + 1) / this.settings.concurrency;
-    return Math.max(1, Math.ceil((rounds * (this.latencyMs ?? FIRST_GUESS_MS)) / 1000));
+    return this.latency.waitSeconds(this.waiting + this.active, this.settings.concurrency);
   }
 
-  /** Wait for a slot; the returned function gives it back (call it exactly once). */
   acquire(tenant: string, options: AcquireOptions = {}): Promise<() => void> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -69,14 +102,7 @@ export class BackendQueue {
       options.onPosition?.(0);
       return Promise.resolve(this.releaser());
     }
-    if (this.waiting >= this.settings.maxQueued) {
-      return Promise.reject(
-        new ImagegenError('overloaded', `backend ${this.settings.name} is busy: ${this.waiting} requests are waiting`, {
-          retryAfter: this.estimateWaitSeconds(),
-          provider: this.settings.name,
-        }),
-      );
-    }
+    if (this.waiting >= this.settings.maxQueued) return Promise.reject(overloaded(this, this.waiting));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (this.remove(waiter)) reject(abortError(signal!));

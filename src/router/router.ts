@@ -23,7 +23,7 @@ import type { Metrics } from '../obs/metrics.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { cacheKey, type CachedResult, type ResultCache } from './cache.ts';
 import type { Timings } from '../obs/timing.ts';
-import { BackendQueue } from './queue.ts';
+import { BackendQueue, type QueueSettings, type SlotQueue } from './queue.ts';
 import type { ModelRegistry, RegisteredModel, Route } from './registry.ts';
 
 export type CacheMode = 'default' | 'no-cache' | 'no-store';
@@ -76,10 +76,12 @@ export interface RouterDeps {
   logger: Logger;
   /** Absent or disabled in the config: nothing is cached. */
   cache?: ResultCache;
+  /** Where backend slots come from: the fleet's (Redis) when replicas share; default this process's. */
+  queueFor?: (settings: QueueSettings) => SlotQueue;
 }
 
 interface Backend {
-  queue: BackendQueue;
+  queue: SlotQueue;
   breaker: CircuitBreaker;
   check?: HealthCheck;
 }
@@ -107,11 +109,12 @@ export function createRouter(deps: RouterDeps): Router {
   const { registry, config, metrics, logger } = deps;
   const cache = config.cache.enabled ? deps.cache : undefined;
   const backends = new Map<string, Backend>();
+  const queueFor = deps.queueFor ?? ((settings: QueueSettings) => new BackendQueue(settings));
   for (const { provider } of registry.list()) {
     if (backends.has(provider)) continue;
     const limits = config.router.backends[provider] ?? {};
     backends.set(provider, {
-      queue: new BackendQueue({
+      queue: queueFor({
         name: provider,
         concurrency: limits.concurrency ?? config.router.default_concurrency,
         maxQueued: limits.queue ?? config.router.default_queue,

@@ -34,6 +34,8 @@ export interface FakeServer {
   tasks: { finished: string[]; interrupted: (string | null)[] };
   /** Highest number of generations that ran at the same time. */
   maxConcurrent: number;
+  /** Highest number of generation requests open at the same time (the server queues them inside). */
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -80,7 +82,7 @@ export async function pngOf(width: number, height: number, rgb: [number, number,
 export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & { options: SdapiFakeOptions }> {
   let running = 0;
   let queue: Promise<void> = Promise.resolve();
-  const state = { maxConcurrent: 0 };
+  const state = { maxConcurrent: 0, inFlight: 0, maxInFlight: 0 };
   // modules/progress.py: pending_tasks, current_task, finished_tasks; the interrupt flag of shared.state.
   const tasks = { pending: new Set<string>(), current: undefined as string | undefined, started: 0, finished: [] as string[], interrupted: [] as (string | null)[] };
   let interrupt: (() => void) | undefined;
@@ -125,6 +127,8 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
         return send(res, 200, {});
       case 'POST /sdapi/v1/txt2img':
       case 'POST /sdapi/v1/img2img': {
+        state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
+        res.once('close', () => state.inFlight--);
         const taskId = typeof req.body?.force_task_id === 'string' ? req.body.force_task_id : `task(${Math.random().toString(36).slice(2)})`;
         if (!sdcpp) tasks.pending.add(taskId);
         const generate = async () => {
@@ -226,7 +230,7 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
       handler(recorded, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, get maxConcurrent() { return state.maxConcurrent; }, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, get maxConcurrent() { return state.maxConcurrent; }, get maxInFlight() { return state.maxInFlight; }, close: () => closeServer(server) };
   return listen(server, fake);
 }
 
@@ -337,7 +341,7 @@ export function startLlamaSwapFake(upstreams: Record<string, string>): Promise<F
       }
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], tasks: { finished: [], interrupted: [] }, maxConcurrent: 0, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], tasks: { finished: [], interrupted: [] }, maxConcurrent: 0, maxInFlight: 0, close: () => closeServer(server) };
   return listen(server, fake);
 }
 

@@ -5,7 +5,7 @@ import { tempDir } from './app.ts';
 import { startDaemonProcess, type DaemonProcess } from './processes.ts';
 import type { TestSchema } from './postgres.ts';
 
-export async function startReplicas(count: number, schema: TestSchema, config: Record<string, unknown>): Promise<DaemonProcess[]> {
+export async function startReplicas(count: number, schema: TestSchema, config: Record<string, unknown>, env: Record<string, string> = {}): Promise<DaemonProcess[]> {
   const full = {
     ...config,
     store: { type: 'postgres', url_env: 'TEST_REPLICA_PG_URL', schema: schema.schema },
@@ -17,7 +17,7 @@ export async function startReplicas(count: number, schema: TestSchema, config: R
       const dir = tempDir();
       const path = join(dir, 'config.json');
       writeFileSync(path, JSON.stringify({ ...full, server: { data_dir: join(dir, 'data') } }));
-      return startDaemonProcess(['--config', path], { TEST_REPLICA_PG_URL: schema.url });
+      return startDaemonProcess(['--config', path], { TEST_REPLICA_PG_URL: schema.url, ...env });
     }),
   );
   const daemons = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
