@@ -20,6 +20,7 @@ import { createRouter, type CacheMode, type Router } from './router/router.ts';
 import { settle, ZERO, type Reservation } from './policy/quota.ts';
 import { Fleet } from './scale/fleet-queue.ts';
 import { openRedis, type SharedRedis } from './scale/redis.ts';
+import { FleetFlights, RedisCacheTier } from './scale/shared-cache.ts';
 import { openStore, postgresUrl, type Store } from './store/index.ts';
 import { createUpscaler, type Upscaler } from './upscale/index.ts';
 import { upscaleSettingsFrom } from './upscale/settings.ts';
@@ -97,14 +98,28 @@ export async function createEngine(config: Config, options: EngineOptions = {}):
   const redis = openRedis(config, options.env ?? process.env);
   // Replicas sharing Redis share each backend's slots, so `concurrency` holds for the fleet.
   const fleet = redis && new Fleet({ client: redis.client, prefix: redis.prefix, leaseMs: config.redis!.slot_lease_s * 1000, pollMs: FLEET_POLL_MS });
+  // ... and a cache tier, which also lets identical requests on several replicas make one call.
+  const sharedCache =
+    redis && config.redis!.cache_mb > 0
+      ? new RedisCacheTier({ client: redis.client, prefix: redis.prefix, maxBytes: Math.round(config.redis!.cache_mb * 1024 * 1024), ttlMs: config.redis!.cache_ttl_s * 1000 })
+      : undefined;
   const cache = config.cache.enabled
     ? await ResultCache.open({
         dir: config.cache.max_mb > 0 ? join(config.server.data_dir, 'cache') : undefined,
         memoryEntries: config.cache.memory_entries,
         maxBytes: Math.round(config.cache.max_mb * 1024 * 1024),
+        remote: sharedCache,
       })
     : undefined;
-  const router = createRouter({ registry, config, metrics, logger, cache, ...(fleet && { queueFor: (settings) => fleet.queue(settings) }) });
+  const router = createRouter({
+    registry,
+    config,
+    metrics,
+    logger,
+    cache,
+    ...(fleet && { queueFor: (settings) => fleet.queue(settings) }),
+    ...(sharedCache && redis && { fleetFlights: new FleetFlights({ client: redis.client, prefix: redis.prefix, leaseMs: config.redis!.slot_lease_s * 1000, pollMs: FLEET_POLL_MS }) }),
+  });
   const runner = new JobRunner({
     ttlMs: config.jobs.ttl_s * 1000,
     maxJobs: config.jobs.max_jobs,

@@ -187,6 +187,10 @@ export const RedisConfig = z
     key_prefix: z.string().min(1).default('kimg:'),
     /** How long a backend slot outlives its replica's last renewal (a killed replica's slot frees after this). */
     slot_lease_s: z.number().min(1).max(600).default(15),
+    /** Byte budget of the result cache tier replicas share (0 turns it off, and cross-replica coalescing with it). */
+    cache_mb: z.number().min(0).default(256),
+    /** A shared entry unused this long is dropped. */
+    cache_ttl_s: z.number().int().min(1).default(86_400),
   })
   .strict();
 

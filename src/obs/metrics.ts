@@ -119,7 +119,7 @@ export function createMetrics() {
     backendLatency: registry.histogram('kimaging_backend_latency_seconds', 'Backend call latency in seconds, by backend and outcome'),
     attempts: registry.counter('kimaging_backend_attempts_total', 'Backend attempts by backend and outcome (ok or an error code)'),
     fallbacks: registry.counter('kimaging_fallbacks_total', 'Requests answered by a model later in the chain than the first'),
-    cache: registry.counter('kimaging_cache_requests_total', 'Cache lookups by result (hit_memory, hit_disk, miss)'),
+    cache: registry.counter('kimaging_cache_requests_total', 'Cache lookups by result (hit_memory, hit_disk, hit_shared, miss)'),
     coalesced: registry.counter('kimaging_coalesced_total', 'Requests that joined an identical request already in flight'),
     rejections: registry.counter('kimaging_queue_rejections_total', 'Requests refused because a backend queue was full'),
     quotaRejections: registry.counter('kimaging_quota_rejections_total', 'Requests refused by quotas or caps, by reason'),

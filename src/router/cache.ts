@@ -1,6 +1,6 @@
 /**
  * The result cache: a memory LRU in front of a folder with a size cap, also evicted least recently
- * used. Keys are hashes of the normalized request in a tenant namespace (see `cacheKey`), so a
+ * used, and behind both, when replicas share a Redis, a tier they all read (src/scale/shared-cache.ts). Keys are hashes of the normalized request in a tenant namespace (see `cacheKey`), so a
  * tenant never reads another's entries unless the config shares one namespace.
  */
 import { createHash } from 'node:crypto';
@@ -44,14 +44,21 @@ function sortedJson(value: unknown): string {
   );
 }
 
+/** A tier shared by replicas; its failures are misses. */
+export interface RemoteTier {
+  get(key: string): Promise<CachedResult | undefined>;
+  set(key: string, result: CachedResult): Promise<void>;
+}
+
 export interface CacheSettings {
   /** The folder; undefined keeps the cache in memory only. */
   dir?: string;
   memoryEntries: number;
   maxBytes: number;
+  remote?: RemoteTier;
 }
 
-export type CacheHit = { result: CachedResult; tier: 'memory' | 'disk' };
+export type CacheHit = { result: CachedResult; tier: 'memory' | 'disk' | 'shared' };
 
 interface StoredImage {
   b64: string;
@@ -99,29 +106,46 @@ export class ResultCache {
       this.touch(key);
       return { result: inMemory, tier: 'memory' };
     }
-    if (!this.settings.dir || !this.files.has(key)) return undefined;
+    if (!this.settings.dir || !this.files.has(key)) return this.getShared(key);
     let text: string;
     try {
       text = await readFile(this.path(key), 'utf8');
     } catch {
       this.forget(key);
-      return undefined;
+      return this.getShared(key);
     }
     const result = decode(text);
     if (!result) {
       this.forget(key);
       await rm(this.path(key), { force: true });
-      return undefined;
+      return this.getShared(key);
     }
     this.remember(key, result);
     this.touch(key);
     return { result, tier: 'disk' };
   }
 
-  /** Stores in memory now and on disk in the background (`flush` waits for it). */
-  set(key: string, result: CachedResult): void {
+  /** Another replica may have answered it: kept here too once read. */
+  private async getShared(key: string): Promise<CacheHit | undefined> {
+    const result = await this.settings.remote?.get(key);
+    if (!result) return undefined;
     this.remember(key, result);
-    if (!this.settings.dir || this.settings.maxBytes <= 0) return;
+    return { result, tier: 'shared' };
+  }
+
+  /**
+   * Stores in memory now and on disk in the background (`flush` waits for it); the promise is
+   * the shared tier's write, for a caller that must know other replicas can read it.
+   */
+  set(key: string, result: CachedResult): Promise<void> {
+    this.remember(key, result);
+    const shared = this.settings.remote?.set(key, result) ?? Promise.resolve();
+    this.track(shared);
+    if (this.settings.dir && this.settings.maxBytes > 0) this.setOnDisk(key, result);
+    return shared;
+  }
+
+  private setOnDisk(key: string, result: CachedResult): void {
     const text = encode(result);
     const size = Buffer.byteLength(text);
     if (size > this.settings.maxBytes) return;

@@ -24,6 +24,7 @@ import { CircuitBreaker } from './breaker.ts';
 import { cacheKey, type CachedResult, type ResultCache } from './cache.ts';
 import type { Timings } from '../obs/timing.ts';
 import { BackendQueue, type QueueSettings, type SlotQueue } from './queue.ts';
+import type { FleetFlights } from '../scale/shared-cache.ts';
 import type { ModelRegistry, RegisteredModel, Route } from './registry.ts';
 
 export type CacheMode = 'default' | 'no-cache' | 'no-store';
@@ -78,6 +79,8 @@ export interface RouterDeps {
   cache?: ResultCache;
   /** Where backend slots come from: the fleet's (Redis) when replicas share; default this process's. */
   queueFor?: (settings: QueueSettings) => SlotQueue;
+  /** Identical requests on several replicas make one call (with the shared cache tier). */
+  fleetFlights?: FleetFlights;
 }
 
 interface Backend {
@@ -196,13 +199,11 @@ export function createRouter(deps: RouterDeps): Router {
       metrics.coalesced.inc();
       result = await joinFlight(inFlight, options);
     } else if (key) {
-      const flight = startFlight(key, route, request, tenant, options);
+      const flight = startFlight(key, route, request, tenant, { ...options, cache: mode });
       result = await joinFlight(flight, options);
     } else {
       result = await runChain(route, request, tenant, options);
     }
-    // The request that started the flight stores its answer; those that joined it add nothing.
-    if (cache && key && mode !== 'no-store' && !inFlight) cache.set(key, withoutRaw(result));
     logger.info('routed', {
       ...log,
       ...promptFields(logger, request.prompt),
@@ -226,7 +227,20 @@ export function createRouter(deps: RouterDeps): Router {
         flight.members.forEach((m) => m.onQueue?.(position));
       },
     };
-    flight.promise = runChain(route, request, tenant, { ...options, ...broadcast, signal: flight.controller.signal });
+    const run = async () => {
+      const result = await runChain(route, request, tenant, { ...options, ...broadcast, signal: flight.controller.signal });
+      // The flight stores its answer (once, for all who joined), before other replicas are told it is there.
+      if (cache && options.cache !== 'no-store') await cache.set(key, withoutRaw(result));
+      return result;
+    };
+    // Across replicas: one of them runs, the others read its answer from the shared cache.
+    const shared = deps.fleetFlights && cache && options.cache !== 'no-store' ? deps.fleetFlights : undefined;
+    flight.promise = shared
+      ? shared.once(key, run, async () => {
+          const hit = await cache!.get(key);
+          return hit && { ...hit.result, cached: false };
+        }, flight.controller.signal)
+      : run();
     flights.set(key, flight);
     // A flight being cancelled may already have been replaced under its key; leave the new one.
     const land = () => {
