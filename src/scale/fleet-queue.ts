@@ -29,26 +29,17 @@ export interface FleetSettings {
   pollMs: number;
 }
 
-/** KEYS: waiters, alive, last, vclock. ARGV: id, tenant, leaseMs. Returns the ticket. */
-const ENQUEUE = `
+/** Sets `now` from the Redis server's clock. */
+const NOW = `
 local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local v = tonumber(redis.call('GET', KEYS[4]) or '0')
-local last = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
-local ticket = math.max(v, last) + 1
-redis.call('HSET', KEYS[3], ARGV[2], ticket)
-redis.call('ZADD', KEYS[1], ticket, ARGV[1])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
-return ticket`;
+local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
 /**
- * KEYS: holders, waiters, alive, vclock. ARGV: id, limit, leaseMs. Drops lapsed holders and
- * waiters, then grants the slot if this waiter is among the first `free`: 0 = granted, n > 0 =
- * place in line, -1 = not in line (its lease lapsed).
+ * The grant (KEYS: holders, waiters, alive, vclock; ARGV: id, limit, leaseMs): drops lapsed
+ * holders and waiters, then gives this waiter a slot if it is among the first `free`.
+ * 0 = granted, n > 0 = place in line, -1 = not in line (its lease lapsed).
  */
-const TRY = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+const GRANT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, w in ipairs(lapsed) do
@@ -66,7 +57,24 @@ if rank < free then
   if tonumber(ticket) > tonumber(redis.call('GET', KEYS[4]) or '0') then redis.call('SET', KEYS[4], ticket) end
   return 0
 end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
 return rank - math.max(free, 0) + 1`;
+
+/**
+ * Join the line and try at once, in one round trip (KEYS as GRANT, then the tenants' last
+ * tickets; ARGV as GRANT, then the tenant). The ticket is max(V, the tenant's last) + 1.
+ */
+const JOIN = `${NOW}
+local v = tonumber(redis.call('GET', KEYS[4]) or '0')
+local last = tonumber(redis.call('HGET', KEYS[5], ARGV[4]) or '0')
+local joined = math.max(v, last) + 1
+redis.call('HSET', KEYS[5], ARGV[4], joined)
+redis.call('ZADD', KEYS[2], joined, ARGV[1])
+${GRANT}`;
+
+/** Look again (KEYS and ARGV as GRANT). */
+const TRY = `${NOW}
+${GRANT}`;
 
 /** KEYS: holders, alive. ARGV: leaseMs, then ids. Extends the leases of this replica's holders and waiters. */
 const RENEW = `
@@ -164,10 +172,10 @@ export class FleetQueue implements SlotQueue {
       void client.multi().zrem(k.waiters, id).zrem(k.alive, id).publish(this.fleet.channel, this.settings.name).exec().catch(() => undefined);
     };
     try {
-      await this.redis(() => client.eval(ENQUEUE, 4, k.waiters, k.alive, k.last, k.vclock, id, tenant, leaseMs));
+      const limit = this.settings.concurrency;
+      let answer = Number(await this.redis(() => client.eval(JOIN, 5, k.holders, k.waiters, k.alive, k.vclock, k.last, id, limit, leaseMs, tenant)));
       let lastPosition = -1;
       for (;;) {
-        const answer = Number(await this.redis(() => client.eval(TRY, 4, k.holders, k.waiters, k.alive, k.vclock, id, this.settings.concurrency, leaseMs)));
         if (answer === 0) break;
         if (answer < 0) throw new ImagegenError('store_unavailable', `lost the place in line for backend ${this.settings.name} (Redis dropped it after its lease)`, { retryable: true });
         if (answer !== lastPosition) options.onPosition?.((lastPosition = answer));
@@ -185,6 +193,7 @@ export class FleetQueue implements SlotQueue {
           wake = done;
           signal?.addEventListener('abort', aborted, { once: true });
         });
+        answer = Number(await this.redis(() => client.eval(TRY, 4, k.holders, k.waiters, k.alive, k.vclock, id, limit, leaseMs)));
       }
     } catch (error) {
       leave();
