@@ -81,6 +81,8 @@ export interface SdapiFakeOptions {
   native?: boolean;
   /** sd-server native: most jobs queued (not yet generating) before img_gen answers 429 (the server's is 64). */
   queueLimit?: number;
+  /** sd-server native: time img_gen takes to answer 202 (the job exists from the start). */
+  submitDelayMs?: number;
   /** sd-server native: the next job fails with this message (`generation_failed`). */
   failNext?: string;
   /** The next generation answers this instead (an error body, or a recorded answer). */
@@ -124,8 +126,11 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
     try {
       if (options.delayMs) {
         await new Promise<void>((resolve) => {
-          jobWakers.set(job.id, resolve);
-          setTimeout(resolve, options.delayMs);
+          const timer = setTimeout(resolve, options.delayMs);
+          jobWakers.set(job.id, () => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
         jobWakers.delete(job.id);
       }
@@ -242,6 +247,7 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
         jobs.set(job.id, job);
         const turn = queue.then(() => runJob(job));
         queue = turn.then(() => undefined, () => undefined);
+        if (options.submitDelayMs) await new Promise((resolve) => setTimeout(resolve, options.submitDelayMs));
         return send(res, 202, { id: job.id, kind: 'img_gen', status: 'queued', created: job.created, poll_url: `/sdcpp/v1/jobs/${job.id}` });
       }
       case 'POST /sdapi/v1/txt2img':
@@ -349,7 +355,11 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
       handler(recorded, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, jobs, cancels, get maxConcurrent() { return state.maxConcurrent; }, get maxInFlight() { return state.maxInFlight; }, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, jobs, cancels, get maxConcurrent() { return state.maxConcurrent; }, get maxInFlight() { return state.maxInFlight; }, close: () => {
+    // A job still sampling would keep the test process alive for its whole delay.
+    for (const wake of jobWakers.values()) wake();
+    return closeServer(server);
+  } };
   return listen(server, fake);
 }
 

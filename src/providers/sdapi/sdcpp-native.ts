@@ -7,7 +7,7 @@
  *
  * The body is built as for /sdapi/v1 and renamed here, so knob handling stays in one place.
  */
-import { ImagegenError, abortError, type CallOptions } from '../../imagegen/index.ts';
+import { ImagegenError, abortError, untilAborted, type CallOptions } from '../../imagegen/index.ts';
 import { errorFromResponse, readJson } from '../http.ts';
 import { parseSdapiError } from './sdapi-error.ts';
 
@@ -96,26 +96,16 @@ const POLL_FAILURES_ALLOWED = 3;
 export async function generateNative(sdapiBody: Loose, prefix: string, call: CallOptions, options: SdcppNativeOptions): Promise<Loose> {
   const provider = options.provider;
   const body = toNativeBody(sdapiBody);
-  const submitted = await options.send('POST', `${prefix}/sdcpp/v1/img_gen`, body, call.signal);
-  if (submitted.status === 429) {
-    // The server's own backpressure: its queue (64 jobs) is full, so another backend or a later try can succeed.
-    const error = await errorFromResponse(submitted, provider, parseSdapiError);
-    throw new ImagegenError('overloaded', error.message, { provider, status: 429, retryable: true, ...(error.retryAfter !== undefined && { retryAfter: error.retryAfter }), details: error.details });
-  }
-  if (!submitted.ok) throw await errorFromResponse(submitted, provider, parseSdapiError);
-  const accepted = await readJson(submitted, provider);
-  if (!isObject(accepted) || typeof accepted.id !== 'string' || accepted.id === '') {
-    throw new ImagegenError('provider_error', `${provider} accepted the job without an id`, { provider, retryable: true });
-  }
-  const id = accepted.id;
+  if (call.signal?.aborted) throw abortError(call.signal);
+  // Sent without the caller's signal: a job the server created as we gave up would run unseen.
+  // The caller stops waiting at once; the cancel follows the submission's answer.
+  const submission = submit(body, prefix, options);
+  const id = await untilAborted(submission, call.signal).catch((error: unknown) => {
+    if (call.signal?.aborted) void submission.then((jobId) => cancelJob(jobId, prefix, options), () => undefined);
+    throw error;
+  });
   const jobPath = `${prefix}/sdcpp/v1/jobs/${encodeURIComponent(id)}`;
-
-  // A job nobody waits for any more would still hold the GPU: cancel it (best effort; a finished job answers 409/410).
-  const cancel = () =>
-    options
-      .send('POST', `${jobPath}/cancel`, {})
-      .then((response) => response.body?.cancel())
-      .catch(() => undefined);
+  const cancel = () => cancelJob(id, prefix, options);
 
   const deadline = Date.now() + options.timeoutMs;
   let reported = '';
@@ -160,6 +150,30 @@ export async function generateNative(sdapiBody: Loose, prefix: string, call: Cal
     }
     return undefined;
   }
+}
+
+async function submit(body: Loose, prefix: string, options: SdcppNativeOptions): Promise<string> {
+  const provider = options.provider;
+  const submitted = await options.send('POST', `${prefix}/sdcpp/v1/img_gen`, body);
+  if (submitted.status === 429) {
+    // The server's own backpressure: its queue (64 jobs) is full, so another backend or a later try can succeed.
+    const error = await errorFromResponse(submitted, provider, parseSdapiError);
+    throw new ImagegenError('overloaded', error.message, { provider, status: 429, retryable: true, ...(error.retryAfter !== undefined && { retryAfter: error.retryAfter }), details: error.details });
+  }
+  if (!submitted.ok) throw await errorFromResponse(submitted, provider, parseSdapiError);
+  const accepted = await readJson(submitted, provider);
+  if (!isObject(accepted) || typeof accepted.id !== 'string' || accepted.id === '') {
+    throw new ImagegenError('provider_error', `${provider} accepted the job without an id`, { provider, retryable: true });
+  }
+  return accepted.id;
+}
+
+/** A job nobody waits for any more would still hold the GPU. Best effort: a finished job answers 409/410. */
+function cancelJob(id: string, prefix: string, options: SdcppNativeOptions): Promise<void> {
+  return options
+    .send('POST', `${prefix}/sdcpp/v1/jobs/${encodeURIComponent(id)}/cancel`, {})
+    .then((response) => response.body?.cancel())
+    .catch(() => undefined);
 }
 
 async function pollJob(path: string, id: string, signal: AbortSignal | undefined, options: SdcppNativeOptions): Promise<Job> {
