@@ -112,7 +112,8 @@ export async function generateNative(sdapiBody: Loose, prefix: string, call: Cal
   let failures = 0;
   for (;;) {
     if (call.signal?.aborted) {
-      await cancel();
+      // Not awaited: a caller who gives up waits no longer, even on a server slow to answer the cancel.
+      void cancel();
       throw abortError(call.signal);
     }
     if (Date.now() > deadline) {

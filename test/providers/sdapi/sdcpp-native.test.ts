@@ -75,6 +75,15 @@ describe('sd-server native API', () => {
       assert.equal(result.images[0]!.seed, 31);
     }));
 
+  it('keeps /sdapi/v1 when the capabilities route fails otherwise (a proxy answering 502): generation still works', () =>
+    withFake({ flavor: 'sdcpp' }, async (fake) => {
+      const broken: typeof fetch = (input, init) =>
+        String(input).endsWith('/sdcpp/v1/capabilities') ? Promise.resolve(new Response('{"error":"bad gateway"}', { status: 502 })) : fetch(input, init);
+      const result = await createSdapiProvider({ baseURL: fake.url, fetch: broken }).imageModel('default').generate({ prompt: 'p', seed: 4, size: { width: 64, height: 64 } });
+      assert.deepEqual(paths(fake).filter((p) => p.startsWith('POST')), ['POST /sdapi/v1/txt2img']);
+      assert.equal(result.images[0]!.seed, 4);
+    }));
+
   it('stays on /sdapi/v1 when sdcppNative is false, and never asks A1111 for capabilities', async () => {
     await withFake({ flavor: 'sdcpp' }, async (fake) => {
       await createSdapiProvider({ baseURL: fake.url, sdcppNative: false }).imageModel('default').generate({ prompt: 'p', seed: 1, size: { width: 64, height: 64 } });
@@ -131,6 +140,7 @@ describe('sd-server native API', () => {
       const abortedAt = Date.now();
       controller.abort();
       await done;
+      await until(() => fake.cancels.length === 1);
       const [job] = [...fake.jobs.values()];
       assert.deepEqual(fake.cancels, [job!.id]);
       assert.equal(job!.status, 'cancelled');
@@ -146,6 +156,7 @@ describe('sd-server native API', () => {
       await until(() => fake.jobs.size === 2);
       controller.abort();
       await done;
+      await until(() => fake.cancels.length === 1);
       const ours = [...fake.jobs.values()].find((j) => j.id !== theirs.id)!;
       assert.deepEqual(fake.cancels, [ours.id]);
       await until(() => fake.jobs.get(theirs.id)!.status === 'completed');
