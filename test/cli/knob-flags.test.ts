@@ -13,7 +13,7 @@ describe('kimaging knob flags', () => {
   let dir: string;
   let config: string;
   before(async () => {
-    fake = await startSdapiFake({ flavor: 'sdcpp' });
+    fake = await startSdapiFake({ flavor: 'sdcpp', native: false });
     dir = await mkdtemp(join(tmpdir(), 'kimaging-cli-'));
     config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ server: { data_dir: join(dir, 'data') }, policy: { safety: { image: { enabled: false } } }, providers: { sd: { type: 'sdapi', base_url: fake.url } }, models: [{ id: 'sd', provider: 'sd', model: 'default' }] }));

@@ -12,6 +12,11 @@
  * - sd-server: string errors `{error: "..."}`, batch_size clamped to 1..8 and steps to 1..100 without
  *   a word, unknown sampler/scheduler names ignored (schedulers case-sensitive), `info` with seed and
  *   all_seeds (or "" as before #1426), the model field ignored.
+ * - sd-server's native async API (3.1, 3.5; off with `native: false` to play a server before #1407):
+ *   GET /sdcpp/v1/capabilities, POST /sdcpp/v1/img_gen -> 202 job (429 "job queue is full" past
+ *   `queueLimit` queued jobs), GET /sdcpp/v1/jobs/{id} with queue_position and a completed result
+ *   `{output_format, images: [{index, b64_json}]}` or a failed `{code, message}`, POST .../cancel
+ *   (200, 404 unknown, 409 finished), jobs run one at a time through the same context mutex.
  * - llama-swap: routes /sdapi POSTs by the body's `model`, GETs through /upstream/<model>/, 404
  *   "no model id could be identified" in its own envelope.
  * Each image is a solid colour derived from its seed, so a test can tell which seed made it.
@@ -32,11 +37,25 @@ export interface FakeServer {
   requests: RecordedRequest[];
   /** A1111 tasks: the ids that ran to the end, and the id running when each interrupt came. */
   tasks: { finished: string[]; interrupted: (string | null)[] };
+  /** sd-server native jobs by id, in submission order; `cancels` lists every cancel asked for. */
+  jobs: Map<string, FakeJob>;
+  cancels: string[];
   /** Highest number of generations that ran at the same time. */
   maxConcurrent: number;
   /** Highest number of generation requests open at the same time (the server queues them inside). */
   maxInFlight: number;
   close(): Promise<void>;
+}
+
+export interface FakeJob {
+  id: string;
+  status: 'queued' | 'generating' | 'completed' | 'failed' | 'cancelled';
+  body: Record<string, unknown>;
+  created: number;
+  started: number | null;
+  completed: number | null;
+  result: { output_format: string; images: { index: number; b64_json: string }[] } | null;
+  error: { code: string; message: string } | null;
 }
 
 export interface SdapiFakeOptions {
@@ -58,6 +77,14 @@ export interface SdapiFakeOptions {
   discoveryDelayMs?: number;
   /** A1111 without /internal/progress (a build before the task queue): it answers 404. */
   noTaskProgress?: boolean;
+  /** sd-server: offer the native /sdcpp/v1 API (default true; false plays a server before #1407). */
+  native?: boolean;
+  /** sd-server native: most jobs queued (not yet generating) before img_gen answers 429 (the server's is 64). */
+  queueLimit?: number;
+  /** sd-server native: time img_gen takes to answer 202 (the job exists from the start). */
+  submitDelayMs?: number;
+  /** sd-server native: the next job fails with this message (`generation_failed`). */
+  failNext?: string;
   /** The next generation answers this instead (an error body, or a recorded answer). */
   answerNext?: { status: number; body: unknown };
 }
@@ -86,6 +113,74 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
   // modules/progress.py: pending_tasks, current_task, finished_tasks; the interrupt flag of shared.state.
   const tasks = { pending: new Set<string>(), current: undefined as string | undefined, started: 0, finished: [] as string[], interrupted: [] as (string | null)[] };
   let interrupt: (() => void) | undefined;
+  // async_jobs.cpp: the job table, one worker through the context mutex, cancel by id.
+  const jobs = new Map<string, FakeJob>();
+  const cancels: string[] = [];
+  const jobWakers = new Map<string, () => void>();
+
+  async function runJob(job: FakeJob) {
+    if (job.status !== 'queued') return; // cancelled while queued
+    running++;
+    state.maxConcurrent = Math.max(state.maxConcurrent, running);
+    Object.assign(job, { status: 'generating', started: Math.floor(Date.now() / 1000) });
+    try {
+      if (options.delayMs) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.delayMs);
+          jobWakers.set(job.id, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        jobWakers.delete(job.id);
+      }
+      if ((job.status as FakeJob['status']) === 'cancelled') return;
+      if (options.failNext !== undefined) {
+        const message = options.failNext;
+        options.failNext = undefined;
+        return Object.assign(job, { status: 'failed', completed: Math.floor(Date.now() / 1000), error: { code: 'generation_failed', message } });
+      }
+      const b = job.body;
+      const seed = typeof b.seed === 'number' && b.seed >= 0 ? b.seed : Math.floor(Math.random() * 2147483647);
+      const count = Math.min(8, Math.max(1, typeof b.batch_count === 'number' ? b.batch_count : 1));
+      let width = typeof b.width === 'number' ? b.width : undefined;
+      let height = typeof b.height === 'number' ? b.height : undefined;
+      if (typeof b.init_image === 'string') {
+        const meta = await sharp(Buffer.from(b.init_image, 'base64')).metadata().catch(() => undefined);
+        width ??= meta?.width;
+        height ??= meta?.height;
+      }
+      const images = await Promise.all(Array.from({ length: count }, async (_, index) => ({ index, b64_json: await pngOf(width ?? 512, height ?? 512, colourOfSeed(seed + index)) })));
+      Object.assign(job, { status: 'completed', completed: Math.floor(Date.now() / 1000), result: { output_format: 'png', images } });
+    } finally {
+      running--;
+    }
+  }
+
+  function jobAnswer(method: string, id: string, cancel: boolean, res: ServerResponse) {
+    const job = jobs.get(id);
+    if (cancel) {
+      if (method !== 'POST') return send(res, 404, { error: { code: 'not_found', message: 'not found' } });
+      cancels.push(id);
+      if (!job) return send(res, 404, { error: { code: 'job_not_found', message: 'job not found' } });
+      if (!['queued', 'generating'].includes(job.status)) return send(res, 409, { error: { code: 'job_finished', message: 'job already finished' } });
+      // cancel_generating: the worker's sampling stops at its next step.
+      Object.assign(job, { status: 'cancelled', completed: Math.floor(Date.now() / 1000), error: { code: 'cancelled', message: 'job cancelled by client' } });
+      jobWakers.get(id)?.();
+      return send(res, 200, view(job));
+    }
+    if (method !== 'GET' || !job) return send(res, 404, { error: { code: 'job_not_found', message: 'job not found' } });
+    return send(res, 200, view(job));
+  }
+
+  /** The job as GET /sdcpp/v1/jobs/{id} shows it: queue_position counts the queued jobs ahead (0 once it runs). */
+  function view(job: FakeJob) {
+    const ahead = [...jobs.values()].filter((j) => j.status === 'queued');
+    const queue_position = job.status === 'queued' ? ahead.indexOf(job) + 1 : 0;
+    const { body: _body, ...shown } = job;
+    return { ...shown, kind: 'img_gen', queue_position };
+  }
+
   const handler = async (req: RecordedRequest, res: ServerResponse) => {
     if (options.apiAuth && req.headers.authorization !== `Basic ${Buffer.from(options.apiAuth).toString('base64')}`) {
       // A1111's own exception handler: no WWW-Authenticate header, its four-field body.
@@ -93,7 +188,9 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
     }
     const route = `${req.method} ${req.path.split('?')[0]}`;
     const sdcpp = options.flavor === 'sdcpp';
-    if (req.method === 'GET' && options.discoveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.discoveryDelayMs));
+    if (req.method === 'GET' && options.discoveryDelayMs && !route.startsWith('GET /sdcpp/v1/jobs/')) await new Promise((resolve) => setTimeout(resolve, options.discoveryDelayMs));
+    const jobRoute = /^(GET|POST) \/sdcpp\/v1\/jobs\/([^/]+)(\/cancel)?$/.exec(route);
+    if (jobRoute && sdcpp && options.native !== false) return jobAnswer(jobRoute[1]!, decodeURIComponent(jobRoute[2]!), jobRoute[3] !== undefined, res);
     switch (route) {
       case 'GET /sdapi/v1/samplers':
         if (sdcpp) return send(res, 200, ['default', ...SDCPP_SAMPLERS].map((name) => ({ name, aliases: [name], options: {} })));
@@ -125,6 +222,34 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
         tasks.interrupted.push(tasks.current ?? null);
         interrupt?.();
         return send(res, 200, {});
+      case 'GET /sdcpp/v1/capabilities':
+        if (!sdcpp || options.native === false) break;
+        return send(res, 200, {
+          model: { name: 'sd-model', stem: 'sd-model', path: '/models/sd-model.safetensors' },
+          current_mode: 'img_gen',
+          supported_modes: ['img_gen'],
+          samplers: SDCPP_SAMPLERS,
+          schedulers: SDCPP_SCHEDULERS,
+          features_by_mode: { img_gen: { init_image: true, mask_image: true, cancel_queued: true, cancel_generating: true } },
+          limits: { min_width: 64, max_width: 4096, min_height: 64, max_height: 4096, max_batch_count: 8, max_queue_size: options.queueLimit ?? 64 },
+        });
+      case 'POST /sdcpp/v1/img_gen': {
+        if (!sdcpp || options.native === false) break;
+        if (!req.body) return send(res, 400, { error: { code: 'invalid_request', message: 'empty body' } });
+        // SDGenerationParams::validate runs at submission: strength in [0,1], cfg >= 0.
+        const sample = (req.body.sample_params ?? {}) as { guidance?: { txt_cfg?: unknown } };
+        const strength = typeof req.body.strength === 'number' ? req.body.strength : 0.75;
+        const cfg = typeof sample.guidance?.txt_cfg === 'number' ? sample.guidance.txt_cfg : 7;
+        if (strength < 0 || strength > 1 || cfg < 0) return send(res, 400, { error: { code: 'invalid_request', message: 'invalid params' } });
+        const queued = [...jobs.values()].filter((j) => j.status === 'queued').length;
+        if (queued >= (options.queueLimit ?? 64)) return send(res, 429, { error: { code: 'queue_full', message: 'job queue is full' } });
+        const job: FakeJob = { id: `job_${jobs.size + 1}_${Math.random().toString(36).slice(2, 8)}`, status: 'queued', body: req.body, created: Math.floor(Date.now() / 1000), started: null, completed: null, result: null, error: null };
+        jobs.set(job.id, job);
+        const turn = queue.then(() => runJob(job));
+        queue = turn.then(() => undefined, () => undefined);
+        if (options.submitDelayMs) await new Promise((resolve) => setTimeout(resolve, options.submitDelayMs));
+        return send(res, 202, { id: job.id, kind: 'img_gen', status: 'queued', created: job.created, poll_url: `/sdcpp/v1/jobs/${job.id}` });
+      }
       case 'POST /sdapi/v1/txt2img':
       case 'POST /sdapi/v1/img2img': {
         state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
@@ -230,7 +355,11 @@ export function startSdapiFake(options: SdapiFakeOptions): Promise<FakeServer & 
       handler(recorded, res).catch((error: unknown) => send(res, 500, { error: String(error) }));
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, get maxConcurrent() { return state.maxConcurrent; }, get maxInFlight() { return state.maxInFlight; }, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], options, tasks, jobs, cancels, get maxConcurrent() { return state.maxConcurrent; }, get maxInFlight() { return state.maxInFlight; }, close: () => {
+    // A job still sampling would keep the test process alive for its whole delay.
+    for (const wake of jobWakers.values()) wake();
+    return closeServer(server);
+  } };
   return listen(server, fake);
 }
 
@@ -341,7 +470,7 @@ export function startLlamaSwapFake(upstreams: Record<string, string>): Promise<F
       }
     });
   });
-  const fake = { url: '', requests: [] as RecordedRequest[], tasks: { finished: [], interrupted: [] }, maxConcurrent: 0, maxInFlight: 0, close: () => closeServer(server) };
+  const fake = { url: '', requests: [] as RecordedRequest[], tasks: { finished: [], interrupted: [] }, jobs: new Map<string, FakeJob>(), cancels: [], maxConcurrent: 0, maxInFlight: 0, close: () => closeServer(server) };
   return listen(server, fake);
 }
 

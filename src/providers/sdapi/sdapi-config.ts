@@ -20,6 +20,10 @@ const SdapiConfig = z
     discovery_ttl_ms: z.number().int().min(0).optional(),
     /** How often an A1111 task's own progress is read, and a cancelled queued one's start watched. */
     task_poll_ms: z.number().int().min(10).optional(),
+    /** sd-server's native job API (/sdcpp/v1) where it has one; false keeps /sdapi/v1. */
+    sdcpp_native: z.boolean().optional(),
+    /** How often a native sd-server job is polled. */
+    sdcpp_poll_ms: z.number().int().min(10).optional(),
     max_images_per_call: z.number().int().min(1).max(64).optional(),
     inpainting_fill: z.enum(Object.keys(INPAINTING_FILL) as [InpaintingFill, ...InpaintingFill[]]).optional(),
     only_masked: z.boolean().optional(),
@@ -41,6 +45,8 @@ export const sdapiProviderType: ProviderType<z.infer<typeof SdapiConfig>> = {
       timeoutMs: s.timeout_ms,
       discoveryTtlMs: s.discovery_ttl_ms,
       taskPollMs: s.task_poll_ms,
+      sdcppNative: s.sdcpp_native,
+      sdcppPollMs: s.sdcpp_poll_ms,
       maxImagesPerCall: s.max_images_per_call,
       inpaint: {
         inpaintingFill: s.inpainting_fill,

@@ -14,6 +14,15 @@ export interface ServerOffer {
   schedulers?: ReadonlySet<string>;
   /** A1111 before 1.9: no /schedulers and no `scheduler` field; schedules live in sampler labels. */
   legacySamplers: boolean;
+  /** sd-server's native async API (/sdcpp/v1, since #1407); undefined on older servers and on A1111. */
+  native?: SdcppCapabilities;
+}
+
+/** What `GET /sdcpp/v1/capabilities` says that we use (examples/server/api.md). */
+export interface SdcppCapabilities {
+  /** Native `sample_method` names; the native API takes no A1111 aliases. */
+  samplers?: ReadonlySet<string>;
+  schedulers?: ReadonlySet<string>;
 }
 
 export interface Checkpoint {
@@ -34,8 +43,33 @@ type Loose = Record<string, unknown>;
 const entries = (value: unknown): Loose[] =>
   Array.isArray(value) ? value.filter((item): item is Loose => typeof item === 'object' && item !== null) : [];
 const strings = (...values: unknown[]): string[] => values.filter((v): v is string => typeof v === 'string' && v !== '');
+const isLoose = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function createSdapiDiscovery(options: { flavor: SdapiFlavor | 'auto'; ttlMs: number; get: GetJson }): SdapiDiscovery {
+/** A name list as strings, or as `{name}` entries (unverified: api.md types them array<string>). */
+function nameSet(value: unknown): ReadonlySet<string> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return new Set(value.flatMap((item) => (typeof item === 'string' ? strings(item) : isLoose(item) ? strings(item.name) : [])));
+}
+
+export function parseSdcppCapabilities(body: unknown): SdcppCapabilities {
+  if (!isLoose(body)) return {};
+  const samplers = nameSet(body.samplers);
+  const schedulers = nameSet(body.schedulers);
+  return {
+    ...(samplers?.size && { samplers }),
+    ...(schedulers?.size && { schedulers }),
+  };
+}
+
+export interface SdapiDiscoveryOptions {
+  flavor: SdapiFlavor | 'auto';
+  ttlMs: number;
+  get: GetJson;
+  /** Ask sd-server for its native API (default true); false keeps every call on /sdapi/v1. */
+  native?: boolean;
+}
+
+export function createSdapiDiscovery(options: SdapiDiscoveryOptions): SdapiDiscovery {
   const cache = new Map<string, { expires: number; value: Promise<unknown> }>();
 
   /** One in-flight or fresh answer per key; a failure is not cached, so the next call asks again. */
@@ -51,20 +85,28 @@ export function createSdapiDiscovery(options: { flavor: SdapiFlavor | 'auto'; tt
   return {
     offer: (prefix) =>
       cached(`offer ${prefix}`, async () => {
-        const [samplerList, schedulerList] = await Promise.all([
+        const askNative = options.native !== false && options.flavor !== 'a1111';
+        const [samplerList, schedulerList, capabilities] = await Promise.all([
           options.get(`${prefix}/sdapi/v1/samplers`),
           options.get(`${prefix}/sdapi/v1/schedulers`),
+          // Asked alongside, not after the flavor is known: one round trip. A server without the
+          // route (older sd-server, A1111) answers 404. Any other failure also means /sdapi/v1: it
+          // still works, and a generation should not fail over an optional route.
+          askNative ? options.get(`${prefix}/sdcpp/v1/capabilities`).catch(() => undefined) : undefined,
         ]);
         const samplerNames = samplerList === undefined ? undefined : entries(samplerList).flatMap((s) => strings(s.name));
         // sd-server lists its native names after a "default" entry; an A1111 label never reads "default".
         // A server without /samplers at all is an early sd-server (A1111 has had it since its API began).
         const flavor: SdapiFlavor =
           options.flavor !== 'auto' ? options.flavor : samplerNames === undefined || samplerNames.includes('default') ? 'sdcpp' : 'a1111';
+        const native = flavor === 'sdcpp' && capabilities !== undefined ? parseSdcppCapabilities(capabilities) : undefined;
         return {
           flavor,
-          samplers: samplerNames && new Set(samplerNames),
-          schedulers: schedulerList === undefined ? undefined : new Set(entries(schedulerList).flatMap((s) => strings(s.name, s.label))),
+          // With the native API the names are checked against the lists it takes them from.
+          samplers: native?.samplers ?? (samplerNames && new Set(samplerNames)),
+          schedulers: native?.schedulers ?? (schedulerList === undefined ? undefined : new Set(entries(schedulerList).flatMap((s) => strings(s.name, s.label)))),
           legacySamplers: flavor === 'a1111' && samplerList !== undefined && schedulerList === undefined,
+          ...(native && { native }),
         };
       }),
     checkpoints: (prefix) =>

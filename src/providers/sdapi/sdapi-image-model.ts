@@ -20,6 +20,7 @@ import { SDAPI_DIALECTS, legacyA1111SamplerName, type SdapiFlavor } from '../../
 import { newTaskId, watchTask, type TaskWatchOptions } from './a1111-task.ts';
 import type { SdapiDiscovery, ServerOffer } from './sdapi-discovery.ts';
 import { INPAINTING_FILL, type SdapiInpaintSettings } from './sdapi-settings.ts';
+import { generateNative, type SdcppNativeOptions } from './sdcpp-native.ts';
 
 export const SDAPI_CAPABILITIES: readonly Capability[] = ['txt2img', 'img2img', 'inpaint'];
 export const SDAPI_KNOBS: readonly Knob[] = ['size', 'n', 'seed', 'steps', 'cfg_scale', 'sampler', 'scheduler', 'negative_prompt', 'strength'];
@@ -34,6 +35,8 @@ export interface SdapiModelConfig {
   /** A1111 task control (own progress, interrupt on cancel); `post` takes paths without the llama-swap prefix. */
   tasks: TaskWatchOptions;
   post(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<unknown>;
+  /** sd-server's native job API, used where discovery found it. */
+  native: SdcppNativeOptions;
 }
 
 /** Request-level overrides of the inpaint settings: `providerOptions.sdapi`. */
@@ -85,7 +88,9 @@ export function createSdapiImageModel(id: string, config: SdapiModelConfig): Ima
       }
       let answer: unknown;
       try {
-        answer = await config.post(`/sdapi/v1/${request.image ? 'img2img' : 'txt2img'}`, body, call.signal);
+        // sd-server with /sdcpp/v1: a job we can poll and cancel, answered in the /sdapi shape.
+        if (offer.native) answer = await generateNative(body, prefix, call, config.native);
+        else answer = await config.post(`/sdapi/v1/${request.image ? 'img2img' : 'txt2img'}`, body, call.signal);
       } finally {
         watch?.stop();
       }

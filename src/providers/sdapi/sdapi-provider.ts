@@ -17,6 +17,7 @@ const DEFAULTS = {
   discoveryTimeoutMs: 30_000,
   discoveryTtlMs: 5 * 60_000,
   taskPollMs: 1_000,
+  sdcppPollMs: 250,
 };
 
 export interface SdapiProvider extends Provider {
@@ -61,6 +62,7 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
     flavor,
     ttlMs: settings.discoveryTtlMs ?? DEFAULTS.discoveryTtlMs,
     get: (path) => optional('GET', path),
+    native: settings.sdcppNative,
   });
   const timeoutMs = settings.timeoutMs ?? DEFAULTS.timeoutMs;
 
@@ -77,6 +79,13 @@ export function createSdapiProvider(settings: SdapiProviderSettings = {}): Sdapi
         intervalMs: settings.taskPollMs ?? DEFAULTS.taskPollMs,
         // A cancelled task still in A1111's queue is watched as long as its request could have run.
         cancelWatchMs: timeoutMs,
+      },
+      native: {
+        provider: name,
+        // Submission, polls and cancel are short calls; the job as a whole gets the generation timeout.
+        send: (method, path, body, signal) => call(method, path, body, settings.discoveryTimeoutMs ?? DEFAULTS.discoveryTimeoutMs, signal),
+        pollMs: settings.sdcppPollMs ?? DEFAULTS.sdcppPollMs,
+        timeoutMs,
       },
       async post(path, body, signal) {
         const response = await call('POST', path, body, timeoutMs, signal);

@@ -47,6 +47,10 @@ export interface SdapiProviderSettings {
   discoveryTtlMs?: number;
   /** How often an A1111 task's own progress is read (default 1 s), and a cancelled one's start watched. */
   taskPollMs?: number;
+  /** Use sd-server's native job API (/sdcpp/v1) where it has one (default true): cancels reach the GPU. */
+  sdcppNative?: boolean;
+  /** How often a native sd-server job is read (default 250 ms). */
+  sdcppPollMs?: number;
   /** Most images per call (default and, for sd.cpp, at most 8). */
   maxImagesPerCall?: number;
   inpaint?: SdapiInpaintSettings;

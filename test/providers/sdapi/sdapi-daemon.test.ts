@@ -31,8 +31,8 @@ describe('sdapi backends through the daemon', () => {
   before(async () => {
     [a1111, sdcpp, swapped, slow] = await Promise.all([
       startSdapiFake({ flavor: 'a1111' }),
-      startSdapiFake({ flavor: 'sdcpp' }),
-      startSdapiFake({ flavor: 'sdcpp' }),
+      startSdapiFake({ flavor: 'sdcpp', native: false }),
+      startSdapiFake({ flavor: 'sdcpp', native: false }),
       startSdapiFake({ flavor: 'a1111', delayMs: 500 }),
     ]);
     swap = await startLlamaSwapFake({ 'flux-schnell': swapped.url });

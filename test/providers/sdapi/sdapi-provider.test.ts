@@ -212,7 +212,8 @@ describe('sdapi provider against A1111 before 1.9', () => {
 describe('sdapi provider against sd-server', () => {
   let fake: Fake;
   before(async () => {
-    fake = await startSdapiFake({ flavor: 'sdcpp' });
+    // A server before the native API (#1407): these are the /sdapi/v1 dialect's tests; sdcpp-native.test.ts has the rest.
+    fake = await startSdapiFake({ flavor: 'sdcpp', native: false });
   });
   after(() => fake.close());
 
@@ -276,7 +277,7 @@ describe('sdapi provider against sd-server', () => {
     fake.options.answerNext = { status: 500, body: { error: 'generate_image returned no results' } };
     await assert.rejects(model.generate({ prompt: 'p', seed: 1 }), (error: unknown) => ImagegenError.is(error) && error.retryable && /returned no results/.test(error.message));
 
-    const old = await startSdapiFake({ flavor: 'sdcpp', emptyInfo: true });
+    const old = await startSdapiFake({ flavor: 'sdcpp', emptyInfo: true, native: false });
     try {
       const result = await createSdapiProvider({ baseURL: old.url }).imageModel('default').generate({ prompt: 'p', n: 2, seed: 40, size: { width: 64, height: 64 } });
       assert.deepEqual(result.images.map((i) => i.seed), [40, 41]);
