@@ -23,7 +23,7 @@ import { LatencyEstimate, overloaded, type AcquireOptions, type QueueSettings, t
 export interface FleetSettings {
   client: Redis;
   prefix: string;
-  /** How long a slot or a place in line outlives its replica's last renewal. */
+  /** How long a slot, a place in line or a flight claim outlives its replica's last renewal. */
   leaseMs: number;
   /** How often a waiter looks again without an announcement. */
   pollMs: number;

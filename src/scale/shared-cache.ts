@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Result } from '../imagegen/index.ts';
 import type { CachedResult, RemoteTier } from '../router/cache.ts';
+import type { FleetSettings } from './fleet-queue.ts';
 
 export interface SharedCacheSettings {
   client: Redis;
@@ -142,15 +143,6 @@ export function decodeEntry(value: Buffer): CachedResult | undefined {
   }
 }
 
-export interface FlightSettings {
-  client: Redis;
-  prefix: string;
-  /** How long a claim outlives its replica's last renewal. */
-  leaseMs: number;
-  /** How often a waiter looks whether the claim is still held. */
-  pollMs: number;
-}
-
 /**
  * One backend call per identical request across the fleet. The first replica claims the key
  * (SET NX with a lease it renews) and runs; the others wait until the claim is gone, then read the
@@ -160,7 +152,7 @@ export interface FlightSettings {
  * same few milliseconds before any claim is set may each claim one in turn: only one wins.
  */
 export class FleetFlights {
-  constructor(private readonly settings: FlightSettings) {}
+  constructor(private readonly settings: FleetSettings) {}
 
   async once<T>(key: string, run: () => Promise<T>, lookup: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T> {
     const { client, prefix, leaseMs, pollMs } = this.settings;

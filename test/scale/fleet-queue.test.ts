@@ -7,10 +7,9 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { ImagegenError } from '../../src/imagegen/index.ts';
 import { Fleet, type FleetQueue } from '../../src/scale/fleet-queue.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const opened: { fleet: Fleet; client: Redis }[] = [];
 const prefixes: string[] = [];
 

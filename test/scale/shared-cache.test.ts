@@ -11,6 +11,7 @@ import { RedisCacheTier, decodeEntry, encodeEntry } from '../../src/scale/shared
 import { startSdapiFake } from '../fakes/sdapi-fake.ts';
 import { makeApp } from '../helpers/app.ts';
 import { bearer, keyFor } from '../helpers/policy.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const client = new Redis(REDIS);
@@ -20,8 +21,6 @@ const newPrefix = () => {
   prefixes.push(prefix);
   return prefix;
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 after(async () => {
   for (const prefix of prefixes) {
     const keys = await client.keys(`${prefix}*`);

@@ -7,18 +7,9 @@ import { describe, it } from 'node:test';
 import { ImagegenError, withProgress, withSignal, type ProgressEvent } from '../../../src/imagegen/index.ts';
 import { createSdapiProvider } from '../../../src/providers/sdapi/index.ts';
 import { startSdapiFake } from '../../fakes/sdapi-fake.ts';
+import { sleep, until } from '../../helpers/wait.ts';
 
 type Fake = Awaited<ReturnType<typeof startSdapiFake>>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-}
 
 const ourTaskIds = (fake: Fake) =>
   fake.requests.filter((r) => r.path === '/sdapi/v1/txt2img' && String(r.body?.force_task_id).startsWith('kimaging-')).map((r) => String(r.body!.force_task_id));

@@ -9,18 +9,9 @@ import { ImagegenError, withProgress, withSignal, type Image, type ProgressEvent
 import { createSdapiProvider } from '../../../src/providers/sdapi/index.ts';
 import { colourOfSeed, startLlamaSwapFake, startSdapiFake } from '../../fakes/sdapi-fake.ts';
 import { rectMask } from '../../helpers/app.ts';
+import { until } from '../../helpers/wait.ts';
 
 type Fake = Awaited<ReturnType<typeof startSdapiFake>>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-}
 
 async function colourOf(image: Image): Promise<[number, number, number]> {
   const { data } = await sharp(image.bytes).raw().toBuffer({ resolveWithObject: true });
