@@ -1,60 +1,69 @@
 /**
- * bench/upscale: one run, two parts.
- * 1. Speed: ESRGAN (esrgan-slim, the default) 2x and 4x on 128x128 and 256x256, tiled (128 px
- *    tiles, 12 px overlap) and as one tile, and Lanczos (sharp), end to end through the upscaler
- *    (decode, worker, blend, encode). Best of RUNS after a warm-up that loads each model.
- * 2. Peak memory (maxRSS of a child process per job) of a 1024x1024 4x job tiled vs one tile. One
- *    tile fails at 1024 (its upsampling layer alone is a 3.2 GB tensor; the wasm heap is 32-bit), so
- *    the failure is printed and 768x768 (3072 out), which did run as one tile here, is measured both
- *    ways. Sizes between 768 and 1024 were not tried.
+ * bench/upscale: ours against UpscalerJS, one run, two parts; 4x with the esrgan-slim weights.
+ * 1. Speed at 256->1024 and 512->2048, best of RUNS after a warm-up at the same size:
+ *    - ours, end to end (PNG decode, tiles in the worker, blend, PNG encode), on each engine:
+ *      onnx (ONNX Runtime, native, this machine's cores) and tfjs (wasm, one thread);
+ *    - UpscalerJS 1.0.0 (bench/upscalerjs.ts: same weights, tfjs 4.11 wasm), tensor in and out, as
+ *      one tensor (its default) and in 128 px patches with 12 px padding (its way to bound memory);
+ *    - Lanczos (sharp).
+ *    The ratio is UpscalerJS's faster way over ours.
+ * 2. Peak memory (maxRSS) of one job per child process, run one after another.
  * Usage: npm run bench:upscale
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createUpscaler, type UpscaleInput } from '../src/upscale/index.ts';
-import { scenePng } from '../test/upscale/helpers.ts';
+import type { EsrganEngine } from '../src/upscale/methods.ts';
+import { scenePng, sceneRgb } from '../test/upscale/helpers.ts';
+import { loadUpscalerJs, type UpscalerJsPatching } from './upscalerjs.ts';
 
-const RUNS = 2;
-const SIZES = [128, 256];
-const SCALES = [2, 4];
-const ONE_TILE = 1 << 20;
+const RUNS = 3;
+const SIZES = [256, 512];
+const SCALE = 4;
+const LIMITS = { decodeLimits: { maxBytes: 1 << 28, maxPixels: 1 << 28 } };
 
-const upscaler = createUpscaler(
-  { defaultMethod: 'esrgan', workers: 1, maxQueue: 4, maxOutputPixels: 8192 * 8192, tileSize: 128, tileOverlap: 12 },
-  { decodeLimits: { maxBytes: 1 << 28, maxPixels: 1 << 28 } },
-);
+const ours = (engine: EsrganEngine) =>
+  createUpscaler({ defaultMethod: 'esrgan', engine, workers: 1, maxQueue: 4, maxOutputPixels: 8192 * 8192, tileSize: 256, tileOverlap: 12 }, LIMITS);
+const engines = { onnx: ours('onnx'), tfjs: ours('tfjs') };
+const upscalerjs = await loadUpscalerJs();
 
-async function best(input: UpscaleInput): Promise<{ ms: number; tiles: number }> {
+async function best(run: () => Promise<unknown>): Promise<number> {
+  await run();
   let ms = Infinity;
-  let tiles = 0;
-  for (let run = 0; run < RUNS; run++) {
+  for (let i = 0; i < RUNS; i++) {
     const started = performance.now();
-    await upscaler.upscale(input, { onProgress: (p) => (tiles = p.totalSteps ?? 0) });
+    await run();
     ms = Math.min(ms, performance.now() - started);
   }
-  return { ms, tiles };
+  return ms;
 }
 
-const fmt = (ms: number) => ms.toFixed(0).padStart(7);
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`.padStart(8);
+const fmt = (ms: number) => ms.toFixed(0).padStart(6);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
-console.log(`bench/upscale on Node ${process.version}, ${RUNS} runs each, best shown; ESRGAN = esrgan-slim on tfjs 4.11 wasm, 1 worker\n`);
-for (const scale of SCALES) await upscaler.upscale({ image: await scenePng(16, 16), scale });
-
-console.log('| input | scale | ESRGAN tiled ms (tiles) | ESRGAN one tile ms | tiled / one tile | Lanczos ms | ESRGAN tiled / Lanczos |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  `bench/upscale on Node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ` +
+    `${SCALE}x esrgan-slim; best of ${RUNS} after a warm-up\n`,
+);
+console.log('| input -> output | ours onnx ms | ours tfjs ms | UpscalerJS one tensor ms | UpscalerJS 128 px patches ms | UpscalerJS / ours onnx | UpscalerJS / ours tfjs | Lanczos ms |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const size of SIZES) {
   const image = await scenePng(size, size);
-  for (const scale of SCALES) {
-    const tiled = await best({ image, scale });
-    const whole = await best({ image, scale, tileSize: ONE_TILE });
-    const lanczos = await best({ image, scale, method: 'lanczos' });
-    console.log(
-      `| ${size}x${size} | ${scale}x | ${fmt(tiled.ms)} (${tiled.tiles}) | ${fmt(whole.ms)} | ${ratio(tiled.ms, whole.ms)} | ${fmt(lanczos.ms)} | ${ratio(tiled.ms, lanczos.ms)} |`,
-    );
-  }
+  const rgb = sceneRgb(size, size);
+  const job = (engine: EsrganEngine, input: Partial<UpscaleInput> = {}) => () => engines[engine].upscale({ image, scale: SCALE, ...input });
+  const theirs = (patching: UpscalerJsPatching) => () => upscalerjs.upscale(rgb, size, size, patching);
+  const onnx = await best(job('onnx'));
+  const tfjs = await best(job('tfjs'));
+  const whole = await best(theirs({}));
+  const patched = await best(theirs({ patchSize: 128, padding: 12 }));
+  const lanczos = await best(job('onnx', { method: 'lanczos' }));
+  const baseline = Math.min(whole, patched);
+  console.log(
+    `| ${size} -> ${size * SCALE} | ${fmt(onnx)} | ${fmt(tfjs)} | ${fmt(whole)} | ${fmt(patched)} | ${ratio(baseline, onnx)} | ${ratio(baseline, tfjs)} | ${fmt(lanczos)} |`,
+  );
 }
-await upscaler.close();
+await Promise.all(Object.values(engines).map((u) => u.close()));
 
 interface ChildResult {
   ok: boolean;
@@ -65,9 +74,9 @@ interface ChildResult {
 }
 
 /** Run one job in a child process; resolves with its JSON line (or why it ended without one). */
-function inChild(size: number, scale: number, tile: number): Promise<ChildResult> {
+function inChild(side: string, size: number, tile: number): Promise<ChildResult> {
   const script = fileURLToPath(new URL('./upscale-memory-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(size), String(scale), String(tile)], { timeout: 240_000 });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, side, String(size), String(tile)], { timeout: 240_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -84,20 +93,24 @@ function inChild(size: number, scale: number, tile: number): Promise<ChildResult
   );
 }
 
-const row = (label: string, r: ChildResult) =>
-  console.log(`| ${label} | ${r.ok ? `${fmt(r.ms)}` : 'failed'} | ${Number.isFinite(r.maxRssMB) ? r.maxRssMB.toFixed(0) : '-'} | ${r.ok ? (r.tiles ?? '') : r.error} |`);
+const JOBS: [label: string, side: string, size: number, tile: number][] = [
+  ['ours onnx, 256 px tiles', 'onnx', 256, 256],
+  ['ours onnx, 256 px tiles', 'onnx', 512, 256],
+  ['ours onnx, 256 px tiles', 'onnx', 1024, 256],
+  ['ours onnx, one tile', 'onnx', 1024, 0],
+  ['ours tfjs, 128 px tiles', 'tfjs', 1024, 128],
+  ['UpscalerJS, one tensor', 'upscalerjs', 512, 0],
+  ['UpscalerJS, one tensor', 'upscalerjs', 1024, 0],
+  ['UpscalerJS, 128 px patches', 'upscalerjs', 1024, 128],
+];
 
-console.log('\nPeak memory, 4x, one child process per job; the tiled and one-tile jobs of a size run side by side, so their');
-console.log('ms are not comparable with the table above (maxRSS includes the worker thread and its wasm heap):\n');
-console.log('| job | ms | peak RSS MB | tiles / error |');
-console.log('| --- | --- | --- | --- |');
-const [tiled1024, untiled1024] = await Promise.all([inChild(1024, 4, 128), inChild(1024, 4, 0)]);
-row('1024x1024 -> 4096x4096, tiled (128 px)', tiled1024);
-row('1024x1024 -> 4096x4096, one tile', untiled1024);
-if (!untiled1024.ok) {
-  // Tried on the machine this was written on: 768 runs as one tile (1.8 GB upsampling tensor), 1024 does not.
-  const size = 768;
-  const [tiled, whole] = await Promise.all([inChild(size, 4, 128), inChild(size, 4, 0)]);
-  row(`${size}x${size} -> ${size * 4}x${size * 4}, tiled (128 px)`, tiled);
-  row(`${size}x${size} -> ${size * 4}x${size * 4}, one tile (feasible)`, whole);
+console.log('\nPeak memory, 4x, one child process per job, one at a time (maxRSS: everything the process held at its peak,');
+console.log('including the input and output images, 3 bytes per output pixel for ours):\n');
+console.log('| job | input -> output | ms | peak RSS MB | tiles / error |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const [label, side, size, tile] of JOBS) {
+  const r = await inChild(side, size, tile);
+  console.log(
+    `| ${label} | ${size} -> ${size * SCALE} | ${r.ok ? fmt(r.ms) : 'failed'} | ${Number.isFinite(r.maxRssMB) ? r.maxRssMB.toFixed(0) : '-'} | ${r.ok ? (r.tiles ?? '') : r.error} |`,
+  );
 }

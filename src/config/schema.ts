@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CustomTemplateSchema } from '../compose/custom.ts';
 import { BUILT_IN_TEMPLATES } from '../compose/templates/index.ts';
 import { PolicyConfig, TenantConfig } from './policy.ts';
-import { UPSCALE_METHODS } from '../upscale/methods.ts';
+import { ESRGAN_ENGINE_CHOICES, UPSCALE_METHODS } from '../upscale/methods.ts';
 
 const KnobDefaults = z
   .object({
@@ -205,14 +205,16 @@ export const UpscaleConfig = z
   .object({
     /** The method used when a request names none. */
     default_method: z.enum(UPSCALE_METHODS).default('esrgan'),
-    /** ESRGAN worker threads; each runs one job at a time. */
+    /** Where ESRGAN runs: onnx (native ONNX Runtime), tfjs (wasm), or auto (onnx where it loads). */
+    engine: z.enum(ESRGAN_ENGINE_CHOICES).default('auto'),
+    /** ESRGAN worker threads; each runs one job at a time (on onnx, with cores / workers threads). */
     workers: z.number().int().min(1).max(64).default(1),
     /** Jobs that may wait for a worker; beyond this, 429 overloaded. */
     max_queue: z.number().int().min(0).default(16),
     /** Largest output image, width * height (413 beyond it). */
     max_output_pixels: z.number().int().min(1).default(4096 * 4096),
     /** ESRGAN tile side and the context (overlap) around each tile, in input pixels. */
-    tile_size: z.number().int().min(16).max(4096).default(128),
+    tile_size: z.number().int().min(16).max(4096).default(256),
     tile_overlap: z.number().int().min(0).max(64).default(12),
     /** The `provider` method: a key of `providers` with a `base_url` (an SDAPI server) and an upscaler name it lists. */
     provider: z

@@ -1,34 +1,25 @@
 /**
- * The ESRGAN worker thread: tfjs on the wasm backend, one job at a time, tile by tile. Between
- * tiles it yields to its message queue, so a cancel arrives within one tile's time. Loaded models
- * stay in memory for the worker's life (a few MB of weights each).
+ * The ESRGAN worker thread: one job at a time, tile by tile, on the engine the job names (see
+ * esrgan-engines.ts). Between tiles it yields to its message queue, so a cancel arrives within
+ * one tile's time. Loaded models stay in memory for the worker's life (a few MB of weights each).
  */
 import { parentPort } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { esrganModelHandler, wasmDirectory, type EsrganWeights } from './esrgan-weights.ts';
+import { loadPredictor, type Predictor } from './esrgan-engines.ts';
 import { cropRgb, cropWindow, mirrorPad, planTiles, TileBlender } from './tiling.ts';
 import type { FromWorker, RunMessage, ToWorker } from './worker-protocol.ts';
 
 const port = parentPort!;
 const cancelled = new Set<number>();
-const models = new Map<string, Promise<tf.LayersModel>>();
+const models = new Map<string, Promise<Predictor>>();
 let queue: Promise<void> = Promise.resolve();
 
-const ready = (async () => {
-  setWasmPaths(wasmDirectory());
-  // The threaded build needs cross-origin isolation machinery meant for browsers; the pool gives
-  // parallelism across jobs instead.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend failed to start');
-  await tf.ready();
-})();
-
-function model(weights: EsrganWeights, scale: number): Promise<tf.LayersModel> {
-  const key = `${weights}/x${scale}`;
+function model(job: RunMessage): Promise<Predictor> {
+  const key = `${job.engine}/${job.weights}/x${job.scale}`;
   let loaded = models.get(key);
   if (!loaded) {
-    loaded = tf.loadLayersModel(esrganModelHandler(weights, scale));
+    loaded = loadPredictor(job.engine, job.weights, job.scale, job.threads);
+    // A load that failed is not kept: the next job tries again.
+    loaded.catch(() => models.delete(key));
     models.set(key, loaded);
   }
   return loaded;
@@ -38,8 +29,7 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMes
 const yieldToMessages = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function run(job: RunMessage): Promise<void> {
-  await ready;
-  const net = await model(job.weights, job.scale);
+  const net = await model(job);
   // Every tile sees `pad` pixels of context on all four sides: real pixels inside the image,
   // mirrored ones outside it. Only the planned region (core plus the blend overlap) is kept.
   const pad = job.overlap;
@@ -53,12 +43,9 @@ async function run(job: RunMessage): Promise<void> {
     if (cancelled.delete(job.id)) return post({ type: 'cancelled', id: job.id });
     // In padded coordinates the context window [core - pad, core + pad) starts at the core's origin.
     const context = { x0: tile.coreX0, y0: tile.coreY0, x1: tile.coreX1 + 2 * pad, y1: tile.coreY1 + 2 * pad };
-    const input = cropRgb(padded, paddedWidth, context);
     const w = context.x1 - context.x0;
     const h = context.y1 - context.y0;
-    const output = tf.tidy(() => net.predict(tf.tensor4d(input, [1, h, w, 3])) as tf.Tensor);
-    const rgb = (await output.data()) as Float32Array;
-    output.dispose();
+    const rgb = await net.predict(cropRgb(padded, paddedWidth, context), h, w);
     const keep = cropWindow(rgb, w * s, (tile.x0 + pad - tile.coreX0) * s, (tile.y0 + pad - tile.coreY0) * s, (tile.x1 - tile.x0) * s, (tile.y1 - tile.y0) * s);
     blender.add(tile, keep);
     post({ type: 'progress', id: job.id, done: index + 1, total: plan.tiles.length });

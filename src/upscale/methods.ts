@@ -11,3 +11,10 @@ export type UpscaleMethod = (typeof UPSCALE_METHODS)[number];
  */
 export const UPSCALE_SCALES = [2, 3, 4, 8] as const;
 export type UpscaleScale = (typeof UPSCALE_SCALES)[number];
+
+/**
+ * Where ESRGAN runs: `onnx` (ONNX Runtime, native, multi-threaded), `tfjs` (tfjs on wasm), or
+ * `auto`: onnx where its binary loads, else tfjs. Both run the same weights; see esrgan-engines.ts.
+ */
+export const ESRGAN_ENGINE_CHOICES = ['auto', 'onnx', 'tfjs'] as const;
+export type EsrganEngine = Exclude<(typeof ESRGAN_ENGINE_CHOICES)[number], 'auto'>;

@@ -8,6 +8,7 @@ export function upscaleSettingsFrom(config: Config, env: NodeJS.ProcessEnv = pro
   const section = config.upscale;
   const settings: UpscaleSettings = {
     defaultMethod: section.default_method,
+    engine: section.engine,
     workers: section.workers,
     maxQueue: section.max_queue,
     maxOutputPixels: section.max_output_pixels,

@@ -8,19 +8,24 @@ import sharp from 'sharp';
 import { abortError, ImagegenError, invalidRequest, type Image, type ProgressEvent, type Warning } from '../imagegen/index.ts';
 import { decodeRaw, encodeRaw, inspectImage, MIME_BY_FORMAT, type DecodeLimits, type OutputFormat, type RawImage } from '../images/index.ts';
 import { createSdapiUpscaler, type SdapiUpscaler } from '../providers/sdapi/sdapi-upscale.ts';
+import { resolveEngine, threadsPerWorker } from './esrgan-engines.ts';
 import type { EsrganWeights } from './esrgan-weights.ts';
-import { UPSCALE_SCALES, type UpscaleMethod } from './methods.ts';
+import { UPSCALE_SCALES, type EsrganEngine, type UpscaleMethod } from './methods.ts';
 import { createWorkerPool, type WorkerPool } from './pool.ts';
 
 /**
- * A tile's output side is capped (tile side <= this / scale): the models' last layers hold
- * scale^2 * 3 channels at output resolution, so an 8x tile of 128 would need ~800 MB of wasm heap
- * for one tensor; at 512 output pixels it is 200 MB for 8x and 50 MB for 4x.
+ * A tile's output side is capped (tile side <= this / scale). On tfjs the models' last layers
+ * hold scale^2 * 3 channels at output resolution, so an 8x tile of 128 would need ~800 MB of wasm
+ * heap for one tensor; at 512 output pixels it is 200 MB for 8x and 50 MB for 4x. The onnx graph
+ * never builds that tensor (onnx-model.ts folds the upsample), so its tiles are bounded by the
+ * 64-channel layers at input resolution: 16 MB each for a 256 tile.
  */
-export const MAX_TILE_OUTPUT_SIDE = 512;
+export const MAX_TILE_OUTPUT_SIDE: Record<EsrganEngine, number> = { tfjs: 512, onnx: 2048 };
 
 export interface UpscaleSettings {
   defaultMethod: UpscaleMethod;
+  /** Where ESRGAN runs (esrgan-engines.ts); `auto` when unset. */
+  engine?: EsrganEngine | 'auto';
   workers: number;
   maxQueue: number;
   /** Largest output, width * height. */
@@ -52,7 +57,7 @@ export interface UpscaleOutcome {
   method: UpscaleMethod;
   /** Who did the work: `local`, or the SDAPI provider's name. */
   provider: string;
-  /** The model that ran, e.g. `esrgan-slim x4`, `lanczos3`, or the SDAPI upscaler's name. */
+  /** The model that ran, e.g. `esrgan-slim x4 (onnx)`, `lanczos3`, or the SDAPI upscaler's name. */
   model: string;
   warnings: Warning[];
 }
@@ -85,12 +90,13 @@ interface MethodContext {
   scale: number;
   outWidth: number;
   outHeight: number;
-  tileSize: number;
+  /** The job's own tile side (the bench's); the setting, capped for the engine, otherwise. */
+  tileSize?: number;
   options: UpscaleOptions;
 }
 
 interface MethodRunner {
-  model(scale: number): string;
+  model(scale: number): string | Promise<string>;
   /** Whether the runner resizes alpha itself (else it returns RGB and alpha is upscaled with Lanczos and joined). */
   keepsAlpha: boolean;
   run(context: MethodContext): Promise<RawImage>;
@@ -108,13 +114,18 @@ export function createUpscaler(settings: UpscaleSettings, deps: UpscalerDependen
       })
     : undefined;
 
+  const engine = () => resolveEngine(settings.engine ?? 'auto');
+  const threads = threadsPerWorker(settings.workers);
+
   const esrgan = (weights: EsrganWeights): MethodRunner => ({
-    model: (scale) => `${weights} x${scale}`,
+    model: async (scale) => `${weights} x${scale} (${await engine()})`,
     keepsAlpha: false,
     async run({ raw, scale, outWidth, outHeight, tileSize, options }) {
       const rgb = await toRgb(raw);
+      const runs = await engine();
+      const tile = tileSize ?? Math.min(settings.tileSize, Math.floor(MAX_TILE_OUTPUT_SIDE[runs] / scale));
       const data = await pool.run(
-        { weights, scale, width: raw.width, height: raw.height, rgb, tileSize, overlap: settings.tileOverlap },
+        { weights, scale, width: raw.width, height: raw.height, rgb, tileSize: tile, overlap: settings.tileOverlap, engine: runs, threads },
         { signal: options.signal, onProgress: (done, total) => options.onProgress?.({ step: done, totalSteps: total, fraction: done / total }) },
       );
       return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width: outWidth, height: outHeight, channels: 3 };
@@ -195,7 +206,7 @@ export function createUpscaler(settings: UpscaleSettings, deps: UpscalerDependen
         if (options.signal?.aborted) throw abortError(options.signal);
         const raw = await decodeRaw(input.image, 'image', { limits: deps.decodeLimits });
         const hasAlpha = raw.channels === 2 || raw.channels === 4;
-        const context: MethodContext = { raw, scale: input.scale, outWidth, outHeight, tileSize: input.tileSize ?? Math.min(settings.tileSize, Math.floor(MAX_TILE_OUTPUT_SIDE / input.scale)), options };
+        const context: MethodContext = { raw, scale: input.scale, outWidth, outHeight, tileSize: input.tileSize, options };
         let pixels = await runner.run(context);
         if (hasAlpha && !runner.keepsAlpha) pixels = await joinAlpha(pixels, await alphaOf(raw, outWidth, outHeight));
         const warnings: Warning[] = [];
@@ -206,7 +217,7 @@ export function createUpscaler(settings: UpscaleSettings, deps: UpscalerDependen
           image: { bytes: await encodeRaw(pixels, format), mimeType: MIME_BY_FORMAT[format], width: outWidth, height: outHeight },
           method,
           provider: method === 'provider' ? settings.provider!.name : 'local',
-          model: runner.model(input.scale),
+          model: await runner.model(input.scale),
           warnings,
         };
       },

@@ -1,5 +1,6 @@
 /** Messages between the upscaler's pool (main thread) and an ESRGAN worker thread. */
 import type { EsrganWeights } from './esrgan-weights.ts';
+import type { EsrganEngine } from './methods.ts';
 
 /** One image for a worker to upscale. */
 export interface EsrganJob {
@@ -11,6 +12,9 @@ export interface EsrganJob {
   rgb: Uint8Array;
   tileSize: number;
   overlap: number;
+  engine: EsrganEngine;
+  /** Intra-op threads for the onnx engine. */
+  threads: number;
 }
 
 export type RunMessage = { type: 'run'; id: number } & EsrganJob;

@@ -22,7 +22,7 @@ describe('upscaler', () => {
     assert.deepEqual([info.width, info.height, info.channels], [80, 48, 4]);
     assert.equal(data[(10 * 80 + 5) * 4 + 3], 0, 'the transparent half stays transparent');
     assert.equal(data[(10 * 80 + 75) * 4 + 3], 255, 'the opaque half stays opaque');
-    assert.equal(outcome.model, 'esrgan-slim x2');
+    assert.equal(outcome.model, 'esrgan-slim x2 (onnx)', 'auto takes the native engine where its binary loads');
   });
 
   it('takes greyscale input and answers RGB of the exact size, in the format asked', async () => {
