@@ -77,8 +77,12 @@ const percentile = (values: number[], p: number) => {
 
 export interface Overhead { p50: number; p99: number; bareP50: number; bareP99: number }
 
-/** Interleaved: one gateway request, one bare request, and so on; the first `warm` pairs are dropped. */
-export async function measureOverhead(engine: Engine, headers: Record<string, string>, samples = 300, warm = 50): Promise<Overhead> {
+/**
+ * Interleaved: one gateway request, one bare request, and so on. The first `warm` pairs are
+ * dropped: JIT warm-up, and the SQLite checkpoint thread starting (from TypeScript here, through
+ * tsx, which takes a core for a while) are start-up costs, not the steady state.
+ */
+export async function measureOverhead(engine: Engine, headers: Record<string, string>, samples = 1000, warm = 300): Promise<Overhead> {
   const app = createApp(engine);
   const bare = bareApp();
   const gateway: number[] = [];
@@ -107,7 +111,7 @@ export async function measureOverhead(engine: Engine, headers: Record<string, st
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { engine, headers } = await overheadEngine();
-  const o = await measureOverhead(engine, headers, Number(process.env.SAMPLES ?? 300));
+  const o = await measureOverhead(engine, headers, Number(process.env.SAMPLES ?? 1000));
   await engine.close();
   console.log(`gateway over backend: p50 ${o.p50.toFixed(3)} ms, p99 ${o.p99.toFixed(3)} ms; bare hono: p50 ${o.bareP50.toFixed(3)} ms, p99 ${o.bareP99.toFixed(3)} ms`);
   console.log(`added over bare: p50 ${(o.p50 - o.bareP50).toFixed(3)} ms, p99 ${(o.p99 - o.bareP99).toFixed(3)} ms; loadavg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -6,10 +6,9 @@
  */
 export const MAX_SEED = 4_294_967_294;
 
+/** A seed needs no secrecy, only spread: Math.random, which costs nothing on the hot path (webcrypto's draw did). */
 export function randomSeed(): number {
-  const bytes = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(bytes);
-  return bytes[0]! % (MAX_SEED + 1);
+  return Math.floor(Math.random() * (MAX_SEED + 1));
 }
 
 export function isValidSeed(seed: unknown): seed is number {

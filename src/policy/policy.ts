@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { ImagegenError, megapixels, type Request, type Result, type Size, type Warning } from '../imagegen/index.ts';
 import type { Config, SafetyLevel } from '../config/index.ts';
-import type { Store } from '../store/index.ts';
+import type { Store, UsageRecord } from '../store/index.ts';
 import { checkCaps } from './caps.ts';
 import { verifyKey } from './keys.ts';
 import { imageCost } from './prices.ts';
@@ -144,8 +144,9 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
     const started = performance.now();
     const at = new Date();
     const { tenant } = principal;
-    return (fields: { model: string; provider?: string; delivered: Amounts; cached: boolean; status: string }) =>
-      store.usage.record({
+    // With the request's reservation, the record is written in the same commit as its settlement.
+    return (fields: { model: string; provider?: string; delivered: Amounts; cached: boolean; status: string }, reservation?: Reservation) => {
+      const usage: UsageRecord = {
         id: randomUUID(),
         at,
         day: localDay(at, tenant.timeZone),
@@ -161,7 +162,9 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
         cost: fields.delivered.cost,
         status: fields.status,
         latencyMs: performance.now() - started,
-      });
+      };
+      return reservation ? settle(store, reservation, fields.delivered, usage) : store.usage.record(usage);
+    };
   }
 
   async function admitWork(input: WorkInput): Promise<WorkAdmission> {
@@ -208,18 +211,13 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
       await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
       throw error;
     }
+    const fail = (error: unknown) => record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) }, reservation);
     try {
       await input.onReserved?.(reservation);
     } catch (error) {
-      await settle(store, reservation, ZERO);
-      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
+      await fail(error);
       throw error;
     }
-
-    const fail = async (error: unknown) => {
-      await settle(store, reservation, ZERO);
-      await record({ model: input.model, delivered: ZERO, cached: false, status: statusOf(error) });
-    };
 
     return {
       tenant,
@@ -253,8 +251,7 @@ export function createPolicy(config: Config, store: Store, options: PolicyOption
                 0,
               ),
         };
-        await settle(store, reservation, delivered);
-        await record({ model: result.model, provider: result.provider, delivered, cached, status: 'ok' });
+        await record({ model: result.model, provider: result.provider, delivered, cached, status: 'ok' }, reservation);
         return {
           ...result,
           images,

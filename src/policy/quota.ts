@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ImagegenError } from '../imagegen/index.ts';
-import type { CounterCharge, Store } from '../store/index.ts';
+import type { CounterCharge, Store, UsageRecord } from '../store/index.ts';
 import type { Tenant } from './tenants.ts';
 import { localDay, secondsUntilNextDay } from './windows.ts';
 
@@ -66,13 +66,14 @@ export async function reserve(store: Store, tenant: Tenant, estimate: Amounts, n
 }
 
 /** Move the reservation to the delivered amounts (ZERO refunds it all). */
-export async function settle(store: Store, reservation: Reservation, delivered: Amounts): Promise<void> {
+/** Counters moved from the reservation to what was delivered; with `record`, billed in the same commit. */
+export async function settle(store: Store, reservation: Reservation, delivered: Amounts, record?: UsageRecord): Promise<void> {
   const charges = (Object.keys(DAILY_LIMITS) as (keyof Amounts)[]).map((metric) => ({
     metric,
     window: reservation.window,
     amount: delivered[metric] - reservation.reserved[metric],
   }));
-  await store.quotas.adjust(reservation.tenant, charges, reservation.id);
+  await store.quotas.adjust(reservation.tenant, charges, reservation.id, record);
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -307,8 +307,9 @@ function quotaStore(query: Query, transaction: Transaction): QuotaStore {
         throw error;
       }
     },
-    async adjust(tenant, charges, settlementId) {
+    async adjust(tenant, charges, settlementId, record) {
       await transaction(async (client) => {
+        if (record) await client.query(INSERT_USAGE, usageValues(record));
         // A settlement applied once: a retried commit or refund of the same reservation is a no-op.
         if (settlementId !== undefined) {
           const first = await client.query('INSERT INTO quota_settlements (id) VALUES ($1) ON CONFLICT DO NOTHING', [settlementId]);
@@ -365,16 +366,18 @@ interface UsageDbRow {
 
 const GROUP_COLUMN: Record<UsageQuery['groupBy'], string> = { day: 'day', model: 'model' };
 
+const INSERT_USAGE = `INSERT INTO usage (id, at, day, tenant, key_id, request_id, route, model, provider, images, megapixels, cached, cost, status, latency_ms)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
+const usageValues = (r: UsageRecord) => [
+  r.id, r.at, r.day, r.tenant, r.keyId ?? null, r.requestId ?? null, r.route, r.model, r.provider ?? null, r.images, r.megapixels, r.cached, r.cost, r.status, Math.round(r.latencyMs),
+];
+
 function usageLedger(query: Query): UsageLedger {
   const where = (q: { tenant?: string }) => `at >= $1 AND at < $2${q.tenant === undefined ? '' : ' AND tenant = $3'}`;
   const params = (q: Omit<UsageQuery, 'groupBy'>) => [q.from, q.to, ...(q.tenant === undefined ? [] : [q.tenant])];
   return {
     async record(r: UsageRecord) {
-      await query(
-        `INSERT INTO usage (id, at, day, tenant, key_id, request_id, route, model, provider, images, megapixels, cached, cost, status, latency_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-        [r.id, r.at, r.day, r.tenant, r.keyId ?? null, r.requestId ?? null, r.route, r.model, r.provider ?? null, r.images, r.megapixels, r.cached, r.cost, r.status, Math.round(r.latencyMs)],
-      );
+      await query(INSERT_USAGE, usageValues(r));
     },
     async summarize(q) {
       const column = GROUP_COLUMN[q.groupBy];

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { walCheckpointer, type Checkpointer } from './sqlite-checkpoint.ts';
 import type {
   CounterCharge,
   KeyRecord,
@@ -16,6 +17,7 @@ import type {
   Store,
   UsageLedger,
   UsageQuery,
+  UsageRecord,
   UsageRow,
 } from './types.ts';
 
@@ -78,15 +80,18 @@ export function openSqliteStore(path: string): Store {
   // The CLI (`kimaging keys`) may write while the daemon runs; wait for the lock rather than fail.
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  const wal = walCheckpointer(db, path);
+  const insertUsage = usageInserter(db);
   return {
-    keys: keyStore(db),
-    quotas: quotaStore(db),
-    rateLimits: rateLimitStore(db),
-    usage: usageLedger(db),
+    keys: keyStore(db, wal),
+    quotas: quotaStore(db, wal, insertUsage),
+    rateLimits: rateLimitStore(db, wal),
+    usage: usageLedger(db, wal, insertUsage),
     async health() {
       return { type: 'sqlite' as const, ok: db.open };
     },
     async close() {
+      await wal.close();
       if (db.open) db.close();
     },
   };
@@ -113,7 +118,7 @@ function toKeyRecord(row: KeyRow): KeyRecord {
   };
 }
 
-function keyStore(db: Database.Database): KeyStore {
+function keyStore(db: Database.Database, wal: Checkpointer): KeyStore {
   const insert = db.prepare('INSERT INTO api_keys (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)');
   const byHash = db.prepare('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL');
   const all = db.prepare('SELECT * FROM api_keys ORDER BY created_at, id');
@@ -123,6 +128,7 @@ function keyStore(db: Database.Database): KeyStore {
     async create(key) {
       const createdAt = Date.now();
       insert.run(key.id, key.tenant, key.name ?? null, key.prefix, key.hash, createdAt);
+      wal.wrote();
       return toKeyRecord({ ...key, name: key.name ?? null, created_at: createdAt, revoked_at: null });
     },
     async findByHash(hash) {
@@ -134,12 +140,14 @@ function keyStore(db: Database.Database): KeyStore {
       return rows.map(toKeyRecord);
     },
     async revoke(id) {
-      return revoke.run(Date.now(), id).changes > 0;
+      const revoked = revoke.run(Date.now(), id).changes > 0;
+      wal.wrote();
+      return revoked;
     },
   };
 }
 
-function quotaStore(db: Database.Database): QuotaStore {
+function quotaStore(db: Database.Database, wal: Checkpointer, insertUsage: (r: UsageRecord) => void): QuotaStore {
   const read = db.prepare('SELECT used FROM quota_counters WHERE tenant = ? AND metric = ? AND window = ?');
   const add = db.prepare(
     `INSERT INTO quota_counters (tenant, metric, window, used) VALUES (?, ?, ?, ?)
@@ -158,17 +166,21 @@ function quotaStore(db: Database.Database): QuotaStore {
     return { ok: true as const };
   });
   const settled = db.prepare('INSERT INTO quota_settlements (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
-  const adjust = db.transaction((tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string) => {
+  const adjust = db.transaction((tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string, record?: UsageRecord) => {
+    if (record) insertUsage(record);
     // A settlement applied once: a retried commit or refund of the same reservation is a no-op.
     if (settlementId !== undefined && settled.run(settlementId, Date.now()).changes === 0) return;
     for (const charge of charges) if (charge.amount !== 0) add.run(tenant, charge.metric, charge.window, charge.amount);
   });
   return {
     async reserve(tenant, charges) {
-      return reserve.immediate(tenant, charges);
+      const outcome = reserve.immediate(tenant, charges);
+      wal.wrote();
+      return outcome;
     },
-    async adjust(tenant, charges, settlementId) {
-      adjust.immediate(tenant, charges, settlementId);
+    async adjust(tenant, charges, settlementId, record) {
+      adjust.immediate(tenant, charges, settlementId, record);
+      wal.wrote();
     },
     async used(tenant, metric, window) {
       return usedOf(tenant, metric, window);
@@ -176,7 +188,7 @@ function quotaStore(db: Database.Database): QuotaStore {
   };
 }
 
-function rateLimitStore(db: Database.Database): RateLimitStore {
+function rateLimitStore(db: Database.Database, wal: Checkpointer): RateLimitStore {
   const read = db.prepare('SELECT used FROM rate_windows WHERE key = ? AND window_start = ?');
   const add = db.prepare(
     `INSERT INTO rate_windows (key, window_start, used) VALUES (?, ?, ?)
@@ -196,7 +208,9 @@ function rateLimitStore(db: Database.Database): RateLimitStore {
   });
   return {
     async take(key, amount, limit, windowSeconds, now = new Date()) {
-      return take.immediate(key, amount, limit, windowSeconds, now.getTime());
+      const outcome = take.immediate(key, amount, limit, windowSeconds, now.getTime());
+      wal.wrote();
+      return outcome;
     },
   };
 }
@@ -221,11 +235,21 @@ interface UsageDbRow {
 
 const GROUP_COLUMN: Record<UsageQuery['groupBy'], string> = { day: 'day', model: 'model' };
 
-function usageLedger(db: Database.Database): UsageLedger {
+/** One ledger row, written by the ledger alone or inside a settlement's transaction. */
+function usageInserter(db: Database.Database): (r: UsageRecord) => void {
   const insert = db.prepare(
     `INSERT INTO usage (id, at, day, tenant, key_id, request_id, route, model, provider, images, megapixels, cached, cost, status, latency_ms)
-     VALUES (@id, @at, @day, @tenant, @key_id, @request_id, @route, @model, @provider, @images, @megapixels, @cached, @cost, @status, @latency_ms)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  return (r) => {
+    insert.run(
+      r.id, r.at.getTime(), r.day, r.tenant, r.keyId ?? null, r.requestId ?? null, r.route, r.model, r.provider ?? null,
+      r.images, r.megapixels, r.cached ? 1 : 0, r.cost, r.status, Math.round(r.latencyMs),
+    );
+  };
+}
+
+function usageLedger(db: Database.Database, wal: Checkpointer, insertUsage: (r: UsageRecord) => void): UsageLedger {
   const where = (query: { tenant?: string }) => `at >= @from AND at < @to${query.tenant === undefined ? '' : ' AND tenant = @tenant'}`;
   const params = (query: Omit<UsageQuery, 'groupBy'>) => ({
     from: query.from.getTime(),
@@ -234,23 +258,8 @@ function usageLedger(db: Database.Database): UsageLedger {
   });
   return {
     async record(r) {
-      insert.run({
-        id: r.id,
-        at: r.at.getTime(),
-        day: r.day,
-        tenant: r.tenant,
-        key_id: r.keyId ?? null,
-        request_id: r.requestId ?? null,
-        route: r.route,
-        model: r.model,
-        provider: r.provider ?? null,
-        images: r.images,
-        megapixels: r.megapixels,
-        cached: r.cached ? 1 : 0,
-        cost: r.cost,
-        status: r.status,
-        latency_ms: Math.round(r.latencyMs),
-      });
+      insertUsage(r);
+      wal.wrote();
     },
     async summarize(query) {
       const column = GROUP_COLUMN[query.groupBy];

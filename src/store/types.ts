@@ -47,8 +47,10 @@ export interface QuotaStore {
    * Give back (negative amounts) or add to counters, without a limit check. With a
    * `settlementId` (the reservation's id) it applies once: a retried commit or refund of the
    * same reservation changes nothing, so a counter cannot drift by being settled twice.
+   * With `record`, that ledger record is written in the same transaction (always, even when the
+   * settlement was already applied): settling a request and billing it are one commit.
    */
-  adjust(tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string): Promise<void>;
+  adjust(tenant: string, charges: Omit<CounterCharge, 'limit'>[], settlementId?: string, record?: UsageRecord): Promise<void>;
   used(tenant: string, metric: string, window: string): Promise<number>;
 }
 

@@ -13,10 +13,13 @@ const { workerData } = require('node:worker_threads');
   .catch((error) => { setImmediate(() => { throw error; }); });
 `;
 
-/** `name` is the worker module's file name without extension, beside the module at `from`. */
-export function startWorker(from: string, name: string): Worker {
+/**
+ * `name` is the worker module's file name without extension, beside the module at `from`; the
+ * module finds `data` as `workerData.data`.
+ */
+export function startWorker(from: string, name: string, data?: unknown): Worker {
   const ext = extname(fileURLToPath(from));
   const entry = new URL(`./${name}${ext}`, from).href;
   const tsx = ext === '.ts' ? import.meta.resolve('tsx/esm/api') : undefined;
-  return new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx } });
+  return new Worker(BOOTSTRAP, { eval: true, workerData: { entry, tsx, data } });
 }

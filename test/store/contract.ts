@@ -95,6 +95,19 @@ export function storeContract(name: 'sqlite' | 'postgres', makeBacking: () => Ba
         assert.equal(await a.quotas.used('t', 'images', 'd1'), 0, 'another reservation settles on its own');
       }));
 
+    it('settles and bills in one call: the record is written with the settlement, and again with a repeated one', () =>
+      withBacking(async (open) => {
+        const store = await open();
+        await store.quotas.reserve('t', [{ metric: 'images', window: 'd1', amount: 4, limit: 10 }]);
+        const base = { at: new Date('2026-11-21T10:00:00Z'), day: '2026-11-21', tenant: 't', route: 'generate', model: 'm', cached: false, megapixels: 0, cost: 0, latencyMs: 1 };
+        const refund = [{ metric: 'images', window: 'd1', amount: -1 }];
+        await store.quotas.adjust('t', refund, 'res-9', { ...base, id: 'u1', images: 3, status: 'ok' });
+        await store.quotas.adjust('t', refund, 'res-9', { ...base, id: 'u2', images: 0, status: 'cancelled' });
+        assert.equal(await store.quotas.used('t', 'images', 'd1'), 3, 'the counter moved once');
+        const listed = await store.usage.list({ from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z'), tenant: 't' });
+        assert.deepEqual(listed.map((r) => [r.id, r.images, r.status]), [['u1', 3, 'ok'], ['u2', 0, 'cancelled']]);
+      }));
+
     it('counts a fixed rate window and says when it ends', () =>
       withBacking(async (open) => {
         const store = await open();

@@ -62,6 +62,7 @@ const MINOR = compile(MINOR_TERMS);
 const MINOR_SEXUAL = compile(MINOR_SEXUAL_TERMS);
 // Longest first, so "dick van dyke" is removed before a shorter phrase inside it could be.
 const ALLOWED = compile([...ALLOWED_PHRASES].sort((a, b) => b.length - a.length));
+const ANY_MINOR = anyOf(MINOR_TERMS);
 const ANY_MINOR_SEXUAL = anyOf(MINOR_SEXUAL_TERMS);
 const ANY_ALLOWED = anyOf([...ALLOWED_PHRASES]);
 
@@ -84,7 +85,7 @@ export function classifyPrompt(text: string): Finding[] {
     findings.push({ category, tier, term: word });
   }
   if (ANY_MINOR_SEXUAL.test(normal)) for (const { term, pattern } of MINOR_SEXUAL) if (contains(normal, pattern)) findings.push({ category: 'sexual_minors', tier: 'explicit', term });
-  const minor = MINOR.find(({ pattern }) => contains(normal, pattern))?.term ?? minorAge(normal);
+  const minor = (ANY_MINOR.test(normal) ? MINOR.find(({ pattern }) => contains(normal, pattern))?.term : undefined) ?? minorAge(normal);
   if (minor !== undefined) {
     const sexual = findings.find((f) => f.category === 'sexual');
     if (sexual) findings.push({ category: 'sexual_minors', tier: 'explicit', term: `${minor} + ${sexual.term}` });
