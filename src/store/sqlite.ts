@@ -2,7 +2,8 @@
  * The embedded store: one SQLite file (better-sqlite3) in WAL mode under the data dir. Every
  * write is its own transaction and is on disk in the WAL when the call returns, so a daemon
  * killed with SIGKILL loses nothing it has answered for (synchronous=NORMAL is durable across a
- * process crash; only a power loss could drop the last commits).
+ * process crash; only a power loss could drop the last commits). Checkpoints run on a thread of
+ * their own (sqlite-checkpoint.ts), not inside a request's commit.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
