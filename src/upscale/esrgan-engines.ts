@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { esrganModelHandler, wasmDirectory, type EsrganWeights } from './esrgan-weights.ts';
 import type { EsrganEngine } from './methods.ts';
-import { kerasToOnnx } from './onnx-model.ts';
+import { kerasToOnnx, type KerasModelArtifacts } from './onnx-model.ts';
 
 export interface Predictor {
   /** NHWC float RGB (0..255) of h x w pixels in, the same at scale times the size out. */
@@ -39,7 +39,7 @@ const LOADERS: Record<EsrganEngine, Loader> = {
   async onnx(weights, scale, threads) {
     const ort = await import('onnxruntime-node');
     const artifacts = await esrganModelHandler(weights, scale).load!();
-    const model = kerasToOnnx(artifacts as Parameters<typeof kerasToOnnx>[0]);
+    const model = kerasToOnnx(artifacts as KerasModelArtifacts);
     // One inter-op thread: the graph is a chain; intra-op threads split each convolution.
     const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     const [input] = session.inputNames;
