@@ -5,6 +5,8 @@ import { checkPrompt, effectiveLevel } from '../../src/policy/index.ts';
 import { ImagegenError } from '../../src/imagegen/index.ts';
 import { makeApp } from '../helpers/app.ts';
 import { bearer, keyFor } from '../helpers/policy.ts';
+import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
+import { mayMatchObscenity, normalise } from '../../src/policy/safety/prompt.ts';
 import { BENIGN, BLOCKED, type CorpusEntry } from './prompt-corpus.ts';
 
 /** The category a level blocks the prompt for, or undefined when it passes. */
@@ -43,6 +45,16 @@ describe('prompt safety over the corpus', () => {
       return `  ${level.padEnd(8)} blocked ${t.blocked}, passed ${t.passed}, benign false positives ${t.benignBlocked}/${BENIGN.length} (${((100 * t.benignBlocked) / BENIGN.length).toFixed(1)}%)`;
     });
     console.log(`prompt corpus: ${BENIGN.length} benign + ${BLOCKED.length} to block\n${lines.join('\n')}`);
+  });
+
+  it("obscenity's one-pass prefilter says yes wherever its matcher finds something, and no on the benign prompts", () => {
+    const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+    const texts = [...BENIGN, ...BLOCKED].map((entry) => normalise(entry.prompt));
+    const found = texts.filter((text) => matcher.getAllMatches(text).length > 0);
+    assert.ok(found.length >= 10, `the corpus exercises the matcher (${found.length} prompts it matches)`);
+    assert.deepEqual(found.filter((text) => !mayMatchObscenity(text)), [], 'missed by the prefilter');
+    const benign = BENIGN.map((entry) => normalise(entry.prompt)).filter((text) => matcher.getAllMatches(text).length === 0);
+    assert.ok(benign.filter((text) => !mayMatchObscenity(text)).length > benign.length / 2, 'the prefilter passes most clean prompts without the full matcher');
   });
 
   it('lets a request ask for stricter than its tenant, never looser', () => {
