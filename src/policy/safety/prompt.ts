@@ -27,7 +27,8 @@ const OBSCENITY_CATEGORY: Record<string, [Category, Tier]> = Object.fromEntries(
     'spastic', 'tranny'].map((w) => [w, ['hate', 'explicit']]),
 ]);
 
-const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+/** obscenity's matcher with its English list; exported so a test can hold the prefilter below to it. */
+export const matcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
 
 /**
  * Whether obscenity could find anything in `text`. Its matcher transforms the text (leetspeak,
